@@ -1,0 +1,111 @@
+"""Parse the plain-text seed format into Article records (pure: text in, Article out).
+
+The format: line 1 the section; a blank line; the title; a blank line; usually the title
+again (dropped when it equals the title); then paragraphs separated by blank lines.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import re
+from dataclasses import dataclass
+
+from slugify import slugify
+
+from feedsvc.errors import ArticleError
+
+MAX_SECTION_CHARS = 100
+MAX_TITLE_CHARS = 300
+MAX_SLUG_CHARS = 80
+
+# XML 1.0 forbids C0 controls but tab/LF/CR; C1 controls (U+007F-U+009F) are legal XML but
+# only ever come from mis-decoded text, so they are refused as well.
+_CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\ufffe\uffff]")
+_BLANK_LINES = re.compile(r"\n[ \t\f\v\u00a0\u3000]*\n\s*")
+_SPACES = re.compile(r"\s+")
+
+
+@dataclass(frozen=True, slots=True)
+class Article:
+    """One parsed article file; `key` is the file name without '.txt'."""
+
+    key: str
+    section: str
+    title: str
+    paragraphs: tuple[str, ...]
+
+    @property
+    def summary(self) -> str:
+        """Return the first paragraph."""
+        return self.paragraphs[0]
+
+    @property
+    def content_hash(self) -> str:
+        """Return a digest of what readers see; it changes exactly when the content does."""
+        canonical = json.dumps(
+            [self.section, self.title, list(self.paragraphs)], ensure_ascii=False
+        ).encode("utf-8")
+        return hashlib.sha256(canonical).hexdigest()
+
+
+def slug_for(text: str, *, fallback: str = "article") -> str:
+    """Return a readable ASCII URL slug for a title or section name."""
+    return slugify(text, max_length=MAX_SLUG_CHARS, word_boundary=True) or fallback
+
+
+def decode(data: bytes, *, source: str) -> str:
+    """Return the text of a UTF-8 file (a BOM is allowed), or raise ArticleError."""
+    if b"\x00" in data:
+        raise ArticleError(source, "binary", "contains NUL bytes: this is not a text file")
+    try:
+        return data.decode("utf-8-sig")
+    except UnicodeDecodeError as exc:
+        raise ArticleError(
+            source, "not-utf8", f"is not valid UTF-8 (bad byte at offset {exc.start})"
+        ) from None
+
+
+def _one_line(block: str) -> str:
+    return _SPACES.sub(" ", block).strip()
+
+
+def parse_article(text: str | bytes, *, source: str, key: str | None = None) -> Article:
+    """Parse one article; `source` names the file in errors, `key` defaults to its stem."""
+    if isinstance(text, bytes):
+        text = decode(text, source=source)
+    text = text.removeprefix("\ufeff")
+    bad = _CONTROL.search(text)
+    if bad:
+        line = text.count("\n", 0, bad.start()) + 1
+        raise ArticleError(
+            source,
+            "control-character",
+            f"contains control character U+{ord(bad.group()):04X} on line {line}",
+        )
+    text = text.replace("\r\n", "\n").replace("\r", "\n").strip()
+    if not text:
+        raise ArticleError(source, "empty", "is empty")
+    # Line 1 is the section even when the blank line after it is missing.
+    first_line, _, rest = text.partition("\n")
+    section = _one_line(first_line)
+    blocks = [_one_line(block) for block in _BLANK_LINES.split(rest.strip())]
+    blocks = [block for block in blocks if block]
+    if len(section) > MAX_SECTION_CHARS:
+        raise ArticleError(
+            source, "section-too-long", f"the section is over {MAX_SECTION_CHARS} characters"
+        )
+    if not blocks:
+        raise ArticleError(source, "no-title", "has a section but no title")
+    title = blocks[0]
+    if len(title) > MAX_TITLE_CHARS:
+        raise ArticleError(
+            source, "title-too-long", f"the title is over {MAX_TITLE_CHARS} characters"
+        )
+    paragraphs = blocks[1:]
+    if paragraphs and paragraphs[0] == title:
+        paragraphs = paragraphs[1:]
+    if not paragraphs:
+        raise ArticleError(source, "no-body", "has a title but no paragraphs")
+    stem = key if key is not None else source.rsplit("/", 1)[-1].removesuffix(".txt")
+    return Article(key=stem, section=section, title=title, paragraphs=tuple(paragraphs))

@@ -1,0 +1,155 @@
+"""The feedsvc command line: thin commands that parse options, call one function, print."""
+
+from __future__ import annotations
+
+import logging
+import os
+import sys
+from pathlib import Path
+from typing import Any
+
+import click
+
+from feedsvc.catalog import open_catalog
+from feedsvc.config import Settings, load_settings
+from feedsvc.errors import ArticleError, FeedsvcError
+from feedsvc.ingest import IngestReport, ingest, read_article, scan
+
+EXIT_PROBLEMS = 1
+EXIT_ERROR = 2
+
+
+def _settings(ctx: click.Context) -> Settings:
+    value: Settings = ctx.obj
+    return value
+
+
+def _run_ingest(settings: Settings) -> IngestReport:
+    catalog = open_catalog(settings.database)
+    try:
+        return ingest(catalog, settings.seeds_dir, site_host=settings.site.host)
+    finally:
+        catalog.close()
+
+
+def _print_report(report: IngestReport) -> None:
+    click.echo(
+        f"added {len(report.added)}, changed {len(report.changed)}, "
+        f"unchanged {len(report.unchanged)}, removed {len(report.removed)}, "
+        f"rejected {len(report.rejected)}"
+    )
+    for item in report.rejected:
+        click.echo(f"rejected {item.path}: {item.reason} [{item.code}]", err=True)
+
+
+class _Group(click.Group):
+    def invoke(self, ctx: click.Context) -> Any:
+        try:
+            return super().invoke(ctx)
+        except FeedsvcError as exc:
+            click.echo(f"feedsvc: {exc}", err=True)
+            sys.exit(EXIT_ERROR)
+
+
+@click.group(cls=_Group, context_settings={"auto_envvar_prefix": "FEEDSVC", "show_default": True})
+@click.option("--seeds-dir", type=click.Path(path_type=Path), help="Folder of article files.")
+@click.option("--database", type=click.Path(path_type=Path), help="The SQLite catalog file.")
+@click.option("--site-url", help="Absolute base URL used in feeds and pages.")
+@click.pass_context
+def cli(
+    ctx: click.Context, seeds_dir: Path | None, database: Path | None, site_url: str | None
+) -> None:
+    """Publish a folder of plain-text articles as feeds and HTML permalinks."""
+    logging.basicConfig(level=logging.INFO, format="%(levelname)s %(name)s: %(message)s")
+    overrides = {
+        name: value
+        for name, value in (
+            ("SEEDS_DIR", seeds_dir),
+            ("DATABASE", database),
+            ("SITE_URL", site_url),
+        )
+        if value is not None
+    }
+    ctx.obj = load_settings(os.environ, overrides)
+
+
+@cli.command("ingest")
+@click.pass_context
+def ingest_command(ctx: click.Context) -> None:
+    """Bring the catalog up to date with the seeds folder and print what changed."""
+    _print_report(_run_ingest(_settings(ctx)))
+
+
+@cli.command()
+@click.pass_context
+def check(ctx: click.Context) -> None:
+    """Parse every article file; list the problems and exit 1 if there are any."""
+    settings = _settings(ctx)
+    problems: list[ArticleError] = []
+    files = scan(settings.seeds_dir)
+    for path in files:
+        try:
+            read_article(path)
+        except ArticleError as exc:
+            problems.append(exc)
+    for problem in problems:
+        click.echo(f"{problem.source}: {problem.reason} [{problem.code}]")
+    click.echo(f"{len(files)} files checked, {len(problems)} with problems")
+    if problems:
+        sys.exit(EXIT_PROBLEMS)
+
+
+@cli.command()
+@click.option("--host", default="127.0.0.1", help="Address to listen on.")
+@click.option("--port", default=8000, type=click.IntRange(1, 65535), help="Port to listen on.")
+@click.option(
+    "--workers",
+    default=lambda: os.cpu_count() or 1,
+    type=click.IntRange(1, 64),
+    help="Worker processes.",
+    show_default="number of cores",
+)
+@click.pass_context
+def serve(ctx: click.Context, host: str, port: int, workers: int) -> None:
+    """Ingest, then serve the site with the granian production server."""
+    from granian import Granian
+    from granian.constants import Interfaces
+
+    settings = _settings(ctx)
+    if "FEEDSVC_SITE_URL" not in os.environ and ctx.find_root().params["site_url"] is None:
+        shown = f"[{host}]" if ":" in host else host
+        settings = load_settings(
+            os.environ, {"SITE_URL": f"http://{shown}:{port}"} | _overrides(settings)
+        )
+    _print_report(_run_ingest(settings))
+    # Workers are separate processes: they read the same settings from the environment.
+    os.environ.update(
+        FEEDSVC_SEEDS_DIR=str(settings.seeds_dir.resolve()),
+        FEEDSVC_DATABASE=str(settings.database.resolve()),
+        FEEDSVC_SITE_URL=settings.site.url,
+    )
+    click.echo(
+        f"serving {settings.site.url}/ (feeds: {settings.site.url}/feeds/atom.xml, "
+        f"{settings.site.url}/feeds/rss.xml)"
+    )
+    Granian(
+        "feedsvc:create_app",
+        factory=True,
+        address=host,
+        port=port,
+        workers=workers,
+        interface=Interfaces.WSGI,
+        log_access=True,
+        # One Python thread per worker process: feedgen swaps the process locale while it
+        # formats RSS dates, which is not thread-safe. Concurrency comes from the workers.
+        blocking_threads=1,
+    ).serve()
+
+
+def _overrides(settings: Settings) -> dict[str, Any]:
+    return {"SEEDS_DIR": settings.seeds_dir, "DATABASE": settings.database}
+
+
+def main() -> None:
+    """Run the command line."""
+    cli()

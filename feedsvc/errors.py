@@ -1,0 +1,44 @@
+"""The one exception tree of feedsvc: every error a user can see is a FeedsvcError."""
+
+from __future__ import annotations
+
+
+class FeedsvcError(Exception):
+    """Base of every error feedsvc raises on purpose."""
+
+
+class ConfigError(FeedsvcError):
+    """A setting has a value feedsvc cannot use."""
+
+    def __init__(self, name: str, reason: str) -> None:
+        super().__init__(f"setting {name}: {reason}")
+        self.name = name
+        self.reason = reason
+
+
+class ArticleError(FeedsvcError):
+    """An article file cannot be published; `code` is stable, `reason` is for people."""
+
+    def __init__(self, source: str, code: str, reason: str) -> None:
+        super().__init__(f"{source}: {reason} [{code}]")
+        self.source = source
+        self.code = code
+        self.reason = reason
+
+
+class CatalogError(FeedsvcError):
+    """The catalog database cannot be opened, read or written."""
+
+    def __init__(self, path: str, reason: str) -> None:
+        super().__init__(f"catalog {path}: {reason}")
+        self.path = path
+        self.reason = reason
+
+
+class NotFound(FeedsvcError):
+    """Nothing is published under this identifier."""
+
+    def __init__(self, what: str, ident: str) -> None:
+        super().__init__(f"no {what} {ident!r}")
+        self.what = what
+        self.ident = ident

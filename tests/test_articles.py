@@ -1,0 +1,114 @@
+"""The seed-format parser: golden input/expected pairs and every refusal."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+from feedsvc.articles import parse_article, slug_for
+from feedsvc.errors import ArticleError
+
+from .conftest import DATA
+
+GOLDEN = sorted((DATA / "articles").glob("*.txt"))
+
+
+@pytest.mark.parametrize("path", GOLDEN, ids=[path.stem for path in GOLDEN])
+def test_golden(path: Path) -> None:
+    article = parse_article(path.read_bytes(), source=str(path))
+    expected = json.loads(path.with_suffix(".json").read_text(encoding="utf-8"))
+    assert article.key == path.stem
+    assert article.section == expected["section"]
+    assert article.title == expected["title"]
+    assert list(article.paragraphs) == expected["paragraphs"]
+    assert article.summary == expected["paragraphs"][0]
+
+
+def test_seed_drops_repeated_title_and_keeps_all_paragraphs() -> None:
+    article = parse_article((DATA / "articles" / "seed.txt").read_bytes(), source="seed.txt")
+    assert article.title == "Iranian Top Diplomat Meets Syrian Counterpart, PM in Damascus"
+    assert article.section == "World News"
+    assert len(article.paragraphs) == 13
+    assert article.paragraphs[0].startswith("Iranian Foreign Minister")
+    assert article.paragraphs[-1].endswith("southern neighbour.")
+
+
+def test_line_endings_bom_and_trailing_newline_do_not_change_content() -> None:
+    base = "Sport\n\nA title\n\nA title\n\nOne.\n\nTwo."
+    variants = [
+        base,
+        base + "\n",
+        base.replace("\n", "\r\n"),
+        "\ufeff" + base,
+        ("\ufeff" + base).encode("utf-8"),
+        base.replace("\n", "\r"),
+    ]
+    parsed = {parse_article(v, source="x/k.txt").content_hash for v in variants}
+    assert len(parsed) == 1
+
+
+def test_content_hash_moves_with_content() -> None:
+    one = parse_article("S\n\nT\n\nBody.", source="a.txt")
+    two = parse_article("S\n\nT\n\nBody!", source="a.txt")
+    assert one.content_hash != two.content_hash
+
+
+def test_key_is_the_file_stem() -> None:
+    assert parse_article("S\n\nT\n\nB", source="/x/y/042_abc.txt").key == "042_abc"
+    assert parse_article("S\n\nT\n\nB", source="whatever", key="given").key == "given"
+
+
+def test_missing_blank_line_after_section_is_tolerated() -> None:
+    article = parse_article("World\nThe title\n\nBody.", source="a.txt")
+    assert (article.section, article.title, article.paragraphs) == (
+        "World",
+        "The title",
+        ("Body.",),
+    )
+
+
+@pytest.mark.parametrize(
+    ("data", "code"),
+    [
+        (b"", "empty"),
+        (b"  \n\r\n\t \n", "empty"),
+        (b"World News", "no-title"),
+        (b"World News\n\nOnly a title", "no-body"),
+        (b"World News\n\nTitle\n\nTitle", "no-body"),
+        (b"\x89PNG\r\n\x1a\n\x00\x00", "binary"),
+        (b"World\n\nTitle \xff\xfe\n\nBody", "not-utf8"),
+        (b"World\n\nTitle\n\nBell \x07 here", "control-character"),
+        ("World\n\nTitle\n\nC1 \x85 here".encode(), "control-character"),
+        (b"World\n\n" + b"T" * 301 + b"\n\nBody", "title-too-long"),
+        (b"W" * 101 + b"\n\nTitle\n\nBody", "section-too-long"),
+    ],
+)
+def test_refusals_name_the_file_and_reason(data: bytes, code: str) -> None:
+    with pytest.raises(ArticleError) as caught:
+        parse_article(data, source="seeds/bad.txt")
+    assert caught.value.code == code
+    assert caught.value.source == "seeds/bad.txt"
+    assert str(caught.value).startswith("seeds/bad.txt: ")
+
+
+def test_control_character_error_names_the_line() -> None:
+    with pytest.raises(ArticleError, match="U\\+0001 on line 5"):
+        parse_article("World\n\nTitle\n\nBad \x01", source="a.txt")
+
+
+@pytest.mark.parametrize(
+    ("text", "slug"),
+    [
+        (
+            "Iranian Top Diplomat Meets Syrian Counterpart, PM in Damascus",
+            "iranian-top-diplomat-meets-syrian-counterpart-pm-in-damascus",
+        ),
+        ("Économie & Société", "economie-societe"),
+        ("!!!", "article"),
+        ("word " * 40, ("word-" * 16)[:-1]),
+    ],
+)
+def test_slug_for(text: str, slug: str) -> None:
+    assert slug_for(text) == slug
