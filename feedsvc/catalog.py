@@ -13,7 +13,8 @@ from urllib.parse import quote
 
 from feedsvc.errors import CatalogError, NotFound
 
-_TIME_FORMAT = "%Y-%m-%dT%H:%M:%SZ"
+# Fixed-width text (microseconds always written) so that text order is time order.
+_TIME_FORMAT = "%Y-%m-%dT%H:%M:%S.%fZ"
 
 # Each entry migrates the schema from version i to i + 1 (PRAGMA user_version).
 _MIGRATIONS: tuple[str, ...] = (
@@ -37,12 +38,31 @@ _MIGRATIONS: tuple[str, ...] = (
         WHERE removed IS NULL;
     CREATE TABLE slug_aliases (slug TEXT PRIMARY KEY, key TEXT NOT NULL REFERENCES articles);
     """,
+    # seq: the order of first ingest, fixed forever; archive blocks are cut along it.
+    """
+    ALTER TABLE articles ADD COLUMN seq INTEGER;
+    UPDATE articles SET seq = (
+        SELECT count(*) FROM articles AS older
+        WHERE (older.published, older.key) <= (articles.published, articles.key)
+    );
+    CREATE UNIQUE INDEX articles_seq ON articles (seq);
+    CREATE INDEX articles_section_seq ON articles (section_slug, seq);
+    """,
+    # Times gain microseconds: articles of one ingest get successive ones.
+    """
+    UPDATE articles SET published = replace(published, 'Z', '.000000Z')
+        WHERE published NOT LIKE '%.%';
+    UPDATE articles SET updated = replace(updated, 'Z', '.000000Z') WHERE updated NOT LIKE '%.%';
+    UPDATE articles SET removed = replace(removed, 'Z', '.000000Z') WHERE removed NOT LIKE '%.%';
+    UPDATE meta SET value = replace(value, 'Z', '.000000Z')
+        WHERE name = 'changed' AND value NOT LIKE '%.%';
+    """,
 )
 SCHEMA_VERSION = len(_MIGRATIONS)
 
 
 def format_time(moment: datetime) -> str:
-    """Return the catalog's text form of an aware datetime, in UTC, to the second."""
+    """Return the catalog's text form of an aware datetime, in UTC, to the microsecond."""
     if moment.tzinfo is None:
         raise ValueError("naive datetime")
     return moment.astimezone(UTC).strftime(_TIME_FORMAT)
@@ -50,7 +70,7 @@ def format_time(moment: datetime) -> str:
 
 def parse_time(text: str) -> datetime:
     """Return the aware UTC datetime stored as `text`."""
-    return datetime.strptime(text, _TIME_FORMAT).replace(tzinfo=UTC)
+    return datetime.fromisoformat(text).astimezone(UTC)
 
 
 @dataclass(frozen=True, slots=True)
@@ -210,6 +230,40 @@ class Catalog:
             Section(row["name"], row["section_slug"], row["n"], parse_time(row["updated"]))
             for row in rows
         ]
+
+    def section(self, slug: str) -> Section:
+        """Return the section called `slug`, or raise NotFound."""
+        for section in self.sections():
+            if section.slug == slug:
+                return section
+        raise NotFound("section", slug)
+
+    def slots(self, *, section_slug: str | None = None) -> int:
+        """Return how many archive places the scope has used: every article ever, removed too."""
+        if section_slug:
+            rows = self._select(
+                "SELECT count(*) AS n FROM articles WHERE section_slug = ?", (section_slug,)
+            )
+        else:
+            rows = self._select("SELECT count(*) AS n FROM articles")
+        return int(rows[0]["n"])
+
+    def block(self, first: int, last: int, *, section_slug: str | None = None) -> list[Record]:
+        """Return the live articles ranked first..last (1-based, by seq) in scope, newest first."""
+        where = "section_slug = ?" if section_slug else "1"
+        params: list[object] = [section_slug] if section_slug else []
+        rows = self._select(
+            f"SELECT * FROM (SELECT {_COLUMNS}, removed, row_number() OVER (ORDER BY seq) AS rank "  # noqa: S608
+            f"FROM articles WHERE {where}) WHERE rank BETWEEN ? AND ? AND removed IS NULL "
+            "ORDER BY published DESC, key DESC",
+            [*params, first, last],
+        )
+        return [_record(row) for row in rows]
+
+    def stamps(self) -> list[tuple[str, datetime]]:
+        """Return (path, updated) of every live article, oldest first, for sitemaps."""
+        rows = self._select("SELECT slug, updated FROM articles WHERE removed IS NULL ORDER BY seq")
+        return [(f"/articles/{row['slug']}/", parse_time(row["updated"])) for row in rows]
 
     def lookup(self, slug: str) -> Lookup:
         """Return what `slug` leads to; raise NotFound when it was never an article's slug."""

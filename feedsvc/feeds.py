@@ -7,26 +7,36 @@ feedgen's traps are handled here, once:
 - `content()` without a type is Atom text: always `type="html"`.
 - `description()` after `content()` replaces the Atom content: each format gets its own builder.
 - RSS `<author>` must be an e-mail address: names go in `dc:creator`.
+- RSS keeps only the first self `atom:link`: the RFC 5005 links, `fh:archive` and the
+  `<?xml-stylesheet?>` instruction are added by a small extension (`_FeedsvcExtension`).
+feedgen writes no JSON Feed: `build_json` writes JSON Feed 1.1 from the same records.
 """
 
 from __future__ import annotations
 
+import json
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Any
 
+from feedgen.ext.base import BaseExtension
 from feedgen.feed import FeedGenerator
+from lxml import etree
 from markupsafe import Markup, escape
 
 from feedsvc.catalog import Record
 from feedsvc.config import Site
 
 GENERATOR = "feedsvc"
+ATOM_NS = "http://www.w3.org/2005/Atom"
+HISTORY_NS = "http://purl.org/syndication/history/1.0"
+JSON_FEED_VERSION = "https://jsonfeed.org/version/1.1"
 
 
 @dataclass(frozen=True, slots=True)
 class FeedInfo:
-    """What one feed document is: its identity, title, links and time."""
+    """What one feed document is: identity, title, links (all in its own format) and time."""
 
     id: str
     title: str
@@ -35,6 +45,20 @@ class FeedInfo:
     page_url: str
     updated: datetime
     site: Site
+    stylesheet_url: str | None = None
+    archive: bool = False  # an RFC 5005 archive document (fh:archive)
+    current_url: str | None = None  # archive documents: the subscription feed
+    prev_archive_url: str | None = None  # the next older archive document
+    next_archive_url: str | None = None  # the next newer archive document
+
+    def history_links(self) -> list[tuple[str, str]]:
+        """Return the RFC 5005 links as (rel, href) pairs."""
+        links = [
+            ("current", self.current_url),
+            ("prev-archive", self.prev_archive_url),
+            ("next-archive", self.next_archive_url),
+        ]
+        return [(rel, href) for rel, href in links if href]
 
 
 def content_html(record: Record) -> str:
@@ -42,8 +66,49 @@ def content_html(record: Record) -> str:
     return str(Markup("\n").join(Markup("<p>{}</p>").format(text) for text in record.paragraphs))
 
 
+def rfc3339(moment: datetime) -> str:
+    """Return an aware datetime as RFC 3339 text, the way Atom writes it."""
+    return moment.isoformat()
+
+
+class _FeedsvcExtension(BaseExtension):  # type: ignore[misc]
+    """Add what feedgen cannot: the stylesheet instruction, fh:archive, RSS history links."""
+
+    info: FeedInfo
+    media_type: str
+
+    def extend_ns(self) -> dict[str, str]:
+        return {"fh": HISTORY_NS} if self.info.archive else {}
+
+    def _common(self, root: Any, parent: Any) -> None:
+        if self.info.stylesheet_url:
+            root.addprevious(
+                etree.ProcessingInstruction(
+                    "xml-stylesheet", f'type="text/xsl" href="{self.info.stylesheet_url}"'
+                )
+            )
+        if self.info.archive:
+            etree.SubElement(parent, f"{{{HISTORY_NS}}}archive")
+
+    def extend_atom(self, feed: Any) -> Any:
+        self._common(feed, feed)
+        return feed
+
+    def extend_rss(self, feed: Any) -> Any:
+        channel = feed.find("channel")
+        self._common(feed, channel)
+        for rel, href in self.info.history_links():
+            etree.SubElement(
+                channel, f"{{{ATOM_NS}}}link", href=href, rel=rel, type=self.media_type
+            )
+        return feed
+
+
 def _generator(info: FeedInfo, media_type: str) -> FeedGenerator:
     fg = FeedGenerator()
+    fg.register_extension("feedsvc", _FeedsvcExtension, None)
+    fg.feedsvc.info = info
+    fg.feedsvc.media_type = media_type
     fg.id(info.id)
     fg.title(info.title)
     fg.author({"name": info.site.author})
@@ -51,12 +116,14 @@ def _generator(info: FeedInfo, media_type: str) -> FeedGenerator:
     fg.generator(GENERATOR)
     # Self first and the page last: RSS takes its channel <link> from the last link added.
     fg.link(href=info.self_url, rel="self", type=media_type)
+    for rel, href in info.history_links():
+        fg.link(href=href, rel=rel, type=media_type)
     fg.link(href=info.page_url, rel="alternate", type="text/html")
     fg.updated(info.updated)
     return fg
 
 
-def _entry(fg: FeedGenerator, record: Record, site: Site) -> object:
+def _entry(fg: FeedGenerator, record: Record, site: Site) -> Any:
     fe = fg.add_entry(order="append")
     fe.id(record.entry_id)
     fe.title(record.title)
@@ -73,9 +140,9 @@ def build_atom(info: FeedInfo, records: Sequence[Record]) -> bytes:
     fg.subtitle(info.subtitle)
     for record in records:
         fe = _entry(fg, record, info.site)
-        fe.author({"name": info.site.author})  # type: ignore[attr-defined]
-        fe.summary(record.summary, type="text")  # type: ignore[attr-defined]
-        fe.content(content_html(record), type="html")  # type: ignore[attr-defined]
+        fe.author({"name": info.site.author})
+        fe.summary(record.summary, type="text")
+        fe.content(content_html(record), type="html")
     return bytes(fg.atom_str(pretty=True))
 
 
@@ -86,11 +153,43 @@ def build_rss(info: FeedInfo, records: Sequence[Record]) -> bytes:
     fg.load_extension("dc", atom=False, rss=True)
     for record in records:
         fe = _entry(fg, record, info.site)
-        fe.dc.dc_creator(info.site.author)  # type: ignore[attr-defined]
+        fe.dc.dc_creator(info.site.author)
         # RSS readers treat <description> as HTML: the plain-text summary is escaped for it.
-        fe.description(str(escape(record.summary)))  # type: ignore[attr-defined]
-        fe.content(content_html(record), type="html")  # type: ignore[attr-defined]
+        fe.description(str(escape(record.summary)))
+        fe.content(content_html(record), type="html")
     return bytes(fg.rss_str(pretty=True))
+
+
+def build_json(info: FeedInfo, records: Sequence[Record]) -> bytes:
+    """Return a JSON Feed 1.1 document of `records` (given newest first)."""
+    author = {"name": info.site.author}
+    document: dict[str, Any] = {
+        "version": JSON_FEED_VERSION,
+        "title": info.title,
+        "home_page_url": info.page_url,
+        "feed_url": info.self_url,
+        "description": info.subtitle,
+        "authors": [author],
+        "language": info.site.language,
+    }
+    if info.prev_archive_url:
+        document["next_url"] = info.prev_archive_url  # JSON Feed pages towards older items
+    document["items"] = [
+        {
+            "id": record.entry_id,
+            "url": info.site.absolute(record.path),
+            "title": record.title,
+            "content_html": content_html(record),
+            "summary": record.summary,
+            "date_published": rfc3339(record.published),
+            "date_modified": rfc3339(record.updated),
+            "authors": [author],
+            "tags": [record.section],
+            "language": info.site.language,
+        }
+        for record in records
+    ]
+    return (json.dumps(document, ensure_ascii=False, indent=2) + "\n").encode("utf-8")
 
 
 @dataclass(frozen=True, slots=True)
@@ -102,8 +201,10 @@ class FeedFormat:
     media_type: str
     build: Callable[[FeedInfo, Sequence[Record]], bytes]
     title: str
+    styled: bool  # carries the <?xml-stylesheet?> that makes it readable in a browser
 
 
-ATOM = FeedFormat("atom", "atom.xml", "application/atom+xml", build_atom, "Atom")
-RSS = FeedFormat("rss", "rss.xml", "application/rss+xml", build_rss, "RSS")
-FORMATS: dict[str, FeedFormat] = {fmt.filename: fmt for fmt in (ATOM, RSS)}
+ATOM = FeedFormat("atom", "atom.xml", "application/atom+xml", build_atom, "Atom", True)
+RSS = FeedFormat("rss", "rss.xml", "application/rss+xml", build_rss, "RSS", True)
+JSON_FEED = FeedFormat("json", "feed.json", "application/feed+json", build_json, "JSON Feed", False)
+FORMATS: dict[str, FeedFormat] = {fmt.filename: fmt for fmt in (ATOM, RSS, JSON_FEED)}

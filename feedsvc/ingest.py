@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
+import itertools
 import json
 import logging
 import os
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from urllib.parse import quote
 
@@ -94,8 +95,11 @@ def ingest(
     catalog: Catalog, seeds_dir: Path, *, site_host: str, now: datetime | None = None
 ) -> IngestReport:
     """Bring the catalog in line with the seeds folder in one transaction; return the report."""
-    moment = (now or datetime.now(UTC)).astimezone(UTC).replace(microsecond=0)
+    moment = (now or datetime.now(UTC)).astimezone(UTC)
     stamp = format_time(moment)
+    # Articles added or changed together get successive microseconds, in file-name order:
+    # no two entries share a timestamp and the order readers see is explicit in the data.
+    ticks = (format_time(moment + timedelta(microseconds=n)) for n in itertools.count())
     parsed: list[Article] = []
     rejected: list[Rejected] = []
     for path in scan(seeds_dir):
@@ -134,14 +138,14 @@ def ingest(
                 "title": article.title,
                 "paragraphs": json.dumps(list(article.paragraphs), ensure_ascii=False),
                 "content_hash": article.content_hash,
-                "updated": stamp,
+                "updated": next(ticks),
             }
             if row is None:
                 db.execute(
                     "INSERT INTO articles (key, entry_id, slug, section, section_slug, title, "
-                    "paragraphs, content_hash, published, updated) VALUES (:key, :entry_id, "
+                    "paragraphs, content_hash, published, updated, seq) VALUES (:key, :entry_id, "
                     ":slug, :section, :section_slug, :title, :paragraphs, :content_hash, "
-                    ":updated, :updated)",
+                    ":updated, :updated, (SELECT coalesce(max(seq), 0) + 1 FROM articles))",
                     {**values, "entry_id": f"tag:{tag_base}:{quote(article.key, safe='')}"},
                 )
                 added.append(article.key)

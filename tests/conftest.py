@@ -2,6 +2,13 @@
 
 from __future__ import annotations
 
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
 from collections.abc import Iterator, Sequence
 from datetime import UTC, datetime
 from pathlib import Path
@@ -89,3 +96,77 @@ def client(app: Flask) -> FlaskClient:
 def runner() -> CliRunner:
     """Return a click runner."""
     return CliRunner()
+
+
+def free_port() -> int:
+    """Return a free TCP port on the loopback interface."""
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+def get(url: str, headers: dict[str, str] | None = None) -> tuple[int, str, bytes]:
+    """GET a loopback URL; return status, content type and body."""
+    assert url.startswith("http://127.0.0.1:")
+    request = urllib.request.Request(url, headers=headers or {})
+    with urllib.request.urlopen(request, timeout=10) as response:
+        return response.status, response.headers["Content-Type"], response.read()
+
+
+def start_server(
+    seeds: Path, workdir: Path, *, workers: int = 2, env: dict[str, str] | None = None
+) -> tuple[subprocess.Popen[bytes], str]:
+    """Start `feedsvc serve` on a free loopback port; return the process and base URL."""
+    port = free_port()
+    full_env = {
+        **{name: value for name, value in os.environ.items() if not name.startswith("FEEDSVC_")},
+        "FEEDSVC_SEEDS_DIR": str(seeds),
+        "FEEDSVC_DATABASE": str(workdir / "served.sqlite3"),
+        **(env or {}),
+    }
+    log_path = workdir / f"server-{port}.log"
+    with log_path.open("wb") as log:
+        process = subprocess.Popen(
+            [
+                sys.executable,
+                "-m",
+                "feedsvc",
+                "serve",
+                "--port",
+                str(port),
+                "--workers",
+                str(workers),
+            ],
+            env=full_env,
+            stdout=log,
+            stderr=subprocess.STDOUT,
+            cwd=workdir,
+        )
+    deadline = time.monotonic() + 30
+    while True:
+        try:
+            with socket.create_connection(("127.0.0.1", port), timeout=1):
+                break
+        except OSError:
+            if process.poll() is not None or time.monotonic() > deadline:
+                process.kill()
+                pytest.fail("server did not start:\n" + log_path.read_text())
+            time.sleep(0.1)
+    return process, f"http://127.0.0.1:{port}"
+
+
+def stop_server(process: subprocess.Popen[bytes]) -> int:
+    """Stop a server with SIGTERM (the graceful way) and return its exit code."""
+    process.send_signal(signal.SIGTERM)
+    try:
+        return process.wait(timeout=15)
+    finally:
+        process.kill()
+
+
+@pytest.fixture
+def live_server(seeds: Path, tmp_path: Path) -> Iterator[str]:
+    """Serve `seeds` with the real production server; yield its base URL."""
+    process, base = start_server(seeds, tmp_path)
+    yield base
+    assert stop_server(process) == 0

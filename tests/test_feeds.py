@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import re
 from datetime import timedelta
 
@@ -11,7 +12,16 @@ from lxml import etree
 
 from feedsvc.catalog import Record
 from feedsvc.config import Site
-from feedsvc.feeds import ATOM, FORMATS, RSS, FeedInfo, build_atom, build_rss, content_html
+from feedsvc.feeds import (
+    ATOM,
+    FORMATS,
+    JSON_FEED,
+    RSS,
+    FeedInfo,
+    build_atom,
+    build_rss,
+    content_html,
+)
 
 from .conftest import T0
 
@@ -151,15 +161,16 @@ def test_no_clock_in_output() -> None:
         assert {stamp[:10] for stamp in stamps} <= {"2024-03-01", "01 Mar 202"}
 
 
-def test_empty_feed_is_still_valid_xml() -> None:
-    for fmt in FORMATS.values():
-        body = fmt.build(info(fmt.filename), [])
-        parsed = feedparser.parse(body)
+def test_empty_feed_is_still_valid() -> None:
+    for fmt in (ATOM, RSS):
+        parsed = feedparser.parse(fmt.build(info(fmt.filename), []))
         assert not parsed.bozo
         assert parsed.entries == []
+    assert json.loads(JSON_FEED.build(info("feed.json"), []))["items"] == []
 
 
 def test_format_table() -> None:
-    assert FORMATS == {"atom.xml": ATOM, "rss.xml": RSS}
+    assert FORMATS == {"atom.xml": ATOM, "rss.xml": RSS, "feed.json": JSON_FEED}
+    assert JSON_FEED.media_type == "application/feed+json"
     assert ATOM.media_type == "application/atom+xml"
     assert RSS.media_type == "application/rss+xml"

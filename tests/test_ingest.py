@@ -26,8 +26,11 @@ def test_first_ingest_adds_every_article(catalog: Catalog, seeds: Path) -> None:
     record = catalog.lookup("a-comet-returns").record
     assert record is not None
     assert record.entry_id == "tag:news.example.org,2024-03-01:002_comet"
-    assert record.published == record.updated == T0
+    assert record.published == record.updated == T0 + timedelta(microseconds=2)
     assert record.published.tzinfo is not None
+    # One ingest: successive microseconds in file-name order, so no two entries tie.
+    stamps = [catalog.lookup(r.slug).record.published for r in catalog.latest(3)]  # type: ignore[union-attr]
+    assert stamps == [T0 + timedelta(microseconds=n) for n in (2, 1, 0)]
     assert record.section_slug == "science"
 
 
@@ -101,7 +104,7 @@ def test_removed_file_is_withdrawn_and_can_return(catalog: Catalog, seeds: Path)
     run_ingest(catalog, seeds, now=T0 + timedelta(2))
     record = catalog.lookup("a-comet-returns").record
     assert record is not None
-    assert record.published == record.updated == T0
+    assert record.published == record.updated == T0 + timedelta(microseconds=2)
 
 
 def test_bad_file_is_reported_and_the_rest_published(catalog: Catalog, seeds: Path) -> None:
@@ -171,3 +174,27 @@ def test_newer_schema_is_refused(database: Path) -> None:
         db.execute(f"PRAGMA user_version = {SCHEMA_VERSION + 1}")
     with pytest.raises(CatalogError, match="newer"):
         open_catalog(database)
+
+
+def test_migrates_a_version_1_catalog(database: Path) -> None:
+    from feedsvc.catalog import _MIGRATIONS
+
+    database.parent.mkdir(parents=True)
+    with sqlite3.connect(database) as db:
+        db.executescript(_MIGRATIONS[0] + "; PRAGMA user_version = 1;")
+        for key, when in (("b", "2024-01-02T00:00:00Z"), ("a", "2024-01-01T00:00:00Z")):
+            db.execute(
+                "INSERT INTO articles VALUES (?, ?, ?, 'S', 's', 'T', '[\"P\"]', 'h', ?, ?, NULL)",
+                (key, f"tag:x,2024:{key}", f"slug-{key}", when, when),
+            )
+        db.execute("INSERT INTO meta VALUES ('changed', '2024-01-02T00:00:00Z')")
+    migrated = open_catalog(database)
+    try:
+        assert [(r.key, r.published.isoformat()) for r in migrated.latest(5)] == [
+            ("b", "2024-01-02T00:00:00+00:00"),
+            ("a", "2024-01-01T00:00:00+00:00"),
+        ]
+        assert migrated.block(1, 1)[0].key == "a"  # seq follows first-ingest order
+        assert migrated.changed().isoformat() == "2024-01-02T00:00:00+00:00"
+    finally:
+        migrated.close()

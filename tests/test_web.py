@@ -26,11 +26,15 @@ def test_front_page_lists_articles_and_links_feeds(client: FlaskClient) -> None:
     assert page.xpath("//link[@rel='alternate']/@type") == [
         "application/atom+xml",
         "application/rss+xml",
+        "application/feed+json",
     ]
     assert page.xpath("//link[@rel='alternate']/@href") == [
         f"{SITE_URL}/feeds/atom.xml",
         f"{SITE_URL}/feeds/rss.xml",
+        f"{SITE_URL}/feeds/feed.json",
     ]
+    sections = page.xpath("//nav[@aria-label='Sections']//a/text()")
+    assert sections == ["Business", "Science", "World News"]
     assert page.xpath("//time/@datetime")[0] == "2024-03-01T09:30:00Z"
     assert "Science" in page.text_content()
     assert "Astronomers saw it." in page.text_content()
@@ -48,7 +52,10 @@ def test_article_page(client: FlaskClient) -> None:
     assert page.xpath("//time/@datetime") == ["2024-03-01T09:30:00Z"]
     assert page.xpath("//link[@rel='canonical']/@href") == [f"{SITE_URL}/articles/{SEED_SLUG}/"]
     assert f"{SITE_URL}/" in page.xpath("//a/@href")
-    assert len(page.xpath("//link[@rel='alternate']")) == 2
+    # The site's feeds, then the feeds of the article's section.
+    assert page.xpath("//link[@rel='alternate']/@href")[3:] == [
+        f"{SITE_URL}/sections/world-news/{name}" for name in ("atom.xml", "rss.xml", "feed.json")
+    ]
 
 
 def test_article_text_is_escaped(client: FlaskClient) -> None:

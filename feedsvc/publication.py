@@ -1,0 +1,132 @@
+"""What is published where: feed scopes, RFC 5005 archive blocks and their paths.
+
+Framework-free: the web layer asks this module which records make a document and how it
+links to its neighbours; the static export reads the same list of paths.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+
+from feedsvc.catalog import Catalog, Record, Section
+from feedsvc.config import Settings
+from feedsvc.errors import NotFound
+from feedsvc.feeds import FORMATS, FeedFormat, FeedInfo
+
+STYLESHEET_PATH = "/static/feed.xsl"
+
+
+@dataclass(frozen=True, slots=True)
+class Scope:
+    """The whole site (`section` is None) or one section: a page with feeds beside it."""
+
+    section: Section | None = None
+
+    @property
+    def slug(self) -> str | None:
+        """Return the section slug, or None for the whole site."""
+        return self.section.slug if self.section else None
+
+    @property
+    def page_path(self) -> str:
+        """Return the path of the scope's HTML page."""
+        return f"/sections/{self.section.slug}/" if self.section else "/"
+
+    @property
+    def feeds_path(self) -> str:
+        """Return the folder the scope's feeds live in."""
+        return f"/sections/{self.section.slug}/" if self.section else "/feeds/"
+
+    def feed_path(self, fmt: FeedFormat, block: int | None = None) -> str:
+        """Return the path of the subscription feed, or of archive block `block`."""
+        folder = f"{self.feeds_path}archive/{block}/" if block else self.feeds_path
+        return folder + fmt.filename
+
+
+@dataclass(frozen=True, slots=True)
+class Document:
+    """One feed document: what it says about itself and its records, newest first."""
+
+    info: FeedInfo
+    records: list[Record]
+    immutable: bool  # a full archive block: which articles it holds never changes
+
+
+class Publication:
+    """The catalog seen as a set of published documents."""
+
+    def __init__(self, catalog: Catalog, settings: Settings) -> None:
+        self.catalog = catalog
+        self.settings = settings
+
+    def scope(self, section_slug: str | None = None) -> Scope:
+        """Return the scope of the whole site or of one section (NotFound if it has none)."""
+        if section_slug is None:
+            return Scope()
+        return Scope(self.catalog.section(section_slug))
+
+    def scopes(self) -> list[Scope]:
+        """Return the whole site, then every section by name."""
+        return [Scope(), *(Scope(section) for section in self.catalog.sections())]
+
+    def archive_blocks(self, scope: Scope) -> int:
+        """Return how many archive blocks the scope has (numbered 1.., oldest first).
+
+        Block k holds the articles ranked (k-1)*N+1 .. k*N in first-ingest order, removed ones
+        keeping their places, so a full block never changes. Only the newest block may be
+        partial. While every article fits in the subscription feed there are no archives.
+        """
+        slots = self.catalog.slots(section_slug=scope.slug)
+        size = self.settings.feed_size
+        return -(-slots // size) if slots > size else 0
+
+    def _updated(self, records: list[Record]) -> datetime:
+        return max((record.updated for record in records), default=None) or self.catalog.changed()
+
+    def feed(self, scope: Scope, fmt: FeedFormat, block: int | None = None) -> Document:
+        """Return the subscription feed of `scope`, or its archive block `block`."""
+        site = self.settings.site
+        size = self.settings.feed_size
+        blocks = self.archive_blocks(scope)
+        if block is None:
+            records = self.catalog.latest(size, section_slug=scope.slug)
+            links = {"prev_archive_url": scope.feed_path(fmt, blocks) if blocks else None}
+        elif 1 <= block <= blocks:
+            first = (block - 1) * size + 1
+            records = self.catalog.block(first, first + size - 1, section_slug=scope.slug)
+            links = {
+                "current_url": scope.feed_path(fmt),
+                "prev_archive_url": scope.feed_path(fmt, block - 1) if block > 1 else None,
+                "next_archive_url": scope.feed_path(fmt, block + 1) if block < blocks else None,
+            }
+        else:
+            raise NotFound("archive block", str(block))
+        tag_base = self.catalog.tag_base()
+        section = scope.section
+        info = FeedInfo(
+            id=f"tag:{tag_base}:feed" + (f"/sections/{section.slug}" if section else ""),
+            title=f"{site.title}: {section.name}" if section else site.title,
+            subtitle=site.description
+            if section is None
+            else f"{section.name} — {site.description}",
+            self_url=site.absolute(scope.feed_path(fmt, block)),
+            page_url=site.absolute(scope.page_path),
+            updated=self._updated(records),
+            site=site,
+            stylesheet_url=site.absolute(STYLESHEET_PATH) if fmt.styled else None,
+            archive=block is not None,
+            **{name: site.absolute(path) if path else None for name, path in links.items()},
+        )
+        full = block is not None and block * size <= self.catalog.slots(section_slug=scope.slug)
+        return Document(info, records, immutable=full)
+
+    def feed_paths(self) -> list[str]:
+        """Return the path of every feed document: subscriptions and archive blocks."""
+        paths = []
+        for scope in self.scopes():
+            blocks = self.archive_blocks(scope)
+            for fmt in FORMATS.values():
+                paths.append(scope.feed_path(fmt))
+                paths.extend(scope.feed_path(fmt, block) for block in range(1, blocks + 1))
+        return paths

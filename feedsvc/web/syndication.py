@@ -1,0 +1,125 @@
+"""Machine-readable documents: feeds and their archives, OPML, sitemaps, robots.txt."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from flask import Blueprint, Response
+
+from feedsvc.errors import NotFound
+from feedsvc.feeds import FORMATS, FeedFormat
+from feedsvc.opml import Subscription, build_opml
+from feedsvc.publication import Scope
+from feedsvc.sitemap import MAX_URLS, build_index, build_robots, build_urlset
+from feedsvc.web.context import catalog, publication, settings
+
+bp = Blueprint("syndication", __name__)
+
+
+def _format(filename: str) -> FeedFormat:
+    fmt = FORMATS.get(filename)
+    if fmt is None:
+        raise NotFound("feed", filename)
+    return fmt
+
+
+def _feed_response(scope: Scope, filename: str, block: int | None) -> Response:
+    fmt = _format(filename)
+    document = publication().feed(scope, fmt, block)
+    return Response(fmt.build(document.info, document.records), mimetype=fmt.media_type)
+
+
+@bp.get("/feeds/<filename>")
+def site_feed(filename: str) -> Response:
+    """Serve a whole-site subscription feed."""
+    return _feed_response(Scope(), filename, None)
+
+
+@bp.get("/feeds/archive/<int(min=1):block>/<filename>")
+def site_archive(block: int, filename: str) -> Response:
+    """Serve a whole-site RFC 5005 archive block."""
+    return _feed_response(Scope(), filename, block)
+
+
+@bp.get("/sections/<slug>/<filename>")
+def section_feed(slug: str, filename: str) -> Response:
+    """Serve a section's subscription feed."""
+    _format(filename)
+    return _feed_response(publication().scope(slug), filename, None)
+
+
+@bp.get("/sections/<slug>/archive/<int(min=1):block>/<filename>")
+def section_archive(slug: str, block: int, filename: str) -> Response:
+    """Serve a section's RFC 5005 archive block."""
+    _format(filename)
+    return _feed_response(publication().scope(slug), filename, block)
+
+
+@bp.get("/feeds.opml")
+def opml() -> Response:
+    """Serve an OPML 2.0 list of every feed, grouped by format."""
+    site = settings().site
+    scopes = publication().scopes()
+    groups = [
+        (
+            f"{fmt.title} feeds",
+            [
+                Subscription(
+                    text=f"{site.title}: {scope.section.name}" if scope.section else site.title,
+                    xml_url=site.absolute(scope.feed_path(fmt)),
+                    html_url=site.absolute(scope.page_path),
+                )
+                for scope in scopes
+            ],
+        )
+        for fmt in FORMATS.values()
+    ]
+    modified = max((s.updated for s in catalog().sections()), default=None) or catalog().changed()
+    body = build_opml(f"{site.title} feeds", groups, modified)
+    return Response(body, mimetype="text/x-opml")
+
+
+def _sitemap_entries() -> list[tuple[str, datetime]]:
+    site = settings().site
+    sections = catalog().sections()
+    changed = max((s.updated for s in sections), default=None) or catalog().changed()
+    entries = [(site.absolute("/"), changed)]
+    entries += [(site.absolute(f"/sections/{s.slug}/"), s.updated) for s in sections]
+    entries += [(site.absolute(path), updated) for path, updated in catalog().stamps()]
+    return entries
+
+
+@bp.get("/sitemap.xml")
+def sitemap() -> Response:
+    """Serve the sitemap, or a sitemap index when there are more URLs than one file holds."""
+    entries = _sitemap_entries()
+    if len(entries) <= MAX_URLS:
+        body = build_urlset(entries)
+    else:
+        site = settings().site
+        chunks = [entries[i : i + MAX_URLS] for i in range(0, len(entries), MAX_URLS)]
+        body = build_index(
+            [
+                (site.absolute(f"/sitemaps/{n}.xml"), max(stamp for _, stamp in chunk))
+                for n, chunk in enumerate(chunks, 1)
+            ]
+        )
+    return Response(body, mimetype="application/xml")
+
+
+@bp.get("/sitemaps/<int(min=1):number>.xml")
+def sitemap_part(number: int) -> Response:
+    """Serve one part of a sitemap index."""
+    entries = _sitemap_entries()
+    if len(entries) <= MAX_URLS:
+        raise NotFound("sitemap", str(number))
+    chunk = entries[(number - 1) * MAX_URLS : number * MAX_URLS]
+    if not chunk:
+        raise NotFound("sitemap", str(number))
+    return Response(build_urlset(chunk), mimetype="application/xml")
+
+
+@bp.get("/robots.txt")
+def robots() -> Response:
+    """Serve robots.txt naming the sitemap."""
+    return Response(build_robots(settings().site.absolute("/sitemap.xml")), mimetype="text/plain")
