@@ -8,18 +8,38 @@ from typing import Any
 
 from flask import Flask
 
+from feedsvc.catalog import CatalogWatch
 from feedsvc.config import load_settings
+from feedsvc.errors import CatalogError
 
 __all__ = ["create_app"]
 
 
 def create_app(test_config: Mapping[str, Any] | None = None) -> Flask:
     """Create the web app: defaults, then FEEDSVC_* environment variables, then `test_config`."""
+    from werkzeug.middleware.proxy_fix import ProxyFix
+
     from feedsvc import web
+    from feedsvc.web.edge import HttpEdge, ResponseCache
 
     settings = load_settings(os.environ, test_config)
-    app = Flask(__name__)
+    app = Flask(__name__, static_folder=None)
     app.config["FEEDSVC"] = settings
-    app.json.sort_keys = False  # type: ignore[attr-defined]
     web.init_app(app)
+    watch = CatalogWatch(settings.database)
+    app.extensions["feedsvc.catalog"] = watch
+
+    def generation() -> int | None:
+        try:
+            return watch.generation()
+        except CatalogError:
+            return None  # nothing is cached; the app answers 503 with the reason
+
+    edge = HttpEdge(app.wsgi_app, generation, ResponseCache(settings.cache_mb * 1024 * 1024))
+    app.extensions["feedsvc.edge"] = edge
+    app.wsgi_app = edge  # type: ignore[method-assign]
+    if settings.trust_proxy:
+        app.wsgi_app = ProxyFix(  # type: ignore[method-assign]
+            app.wsgi_app, x_for=1, x_proto=1, x_host=1, x_port=1, x_prefix=1
+        )
     return app

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import sqlite3
+import threading
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -177,6 +178,10 @@ class Catalog:
         """Return one stored meta value."""
         rows = self._select("SELECT value FROM meta WHERE name = ?", (name,))
         return str(rows[0]["value"]) if rows else None
+
+    def data_version(self) -> int:
+        """Return SQLite's data_version: it changes when another connection commits."""
+        return int(self._select("PRAGMA data_version")[0][0])
 
     def generation(self) -> int:
         """Return a number that changes whenever ingest changes what is published."""
@@ -372,3 +377,42 @@ def open_catalog(path: Path, *, readonly: bool = False) -> Catalog:
     except OSError as exc:
         raise CatalogError(str(path), exc.strerror or str(exc)) from exc
     return Catalog(connection, path)
+
+
+class CatalogWatch:
+    """Read-only catalog connections kept per thread, with a cheap check for a new state.
+
+    Web workers only read. `generation()` asks SQLite's `PRAGMA data_version` (no table read)
+    whether another connection committed since the last call, and only then reads the
+    generation number ingest bumps.
+    """
+
+    def __init__(self, path: Path) -> None:
+        self.path = path
+        self._local = threading.local()
+
+    def catalog(self) -> Catalog:
+        """Return this thread's read-only catalog, opening it on first use."""
+        opened: Catalog | None = getattr(self._local, "catalog", None)
+        if opened is None:
+            opened = open_catalog(self.path, readonly=True)
+            self._local.catalog = opened
+            self._local.seen = None
+        return opened
+
+    def generation(self) -> int:
+        """Return the catalog's generation, reading it only after a commit elsewhere."""
+        catalog = self.catalog()
+        version = catalog.data_version()
+        if version != self._local.seen:
+            self._local.generation = catalog.generation()
+            self._local.seen = version
+        value: int = self._local.generation
+        return value
+
+    def close(self) -> None:
+        """Close this thread's connection."""
+        opened: Catalog | None = getattr(self._local, "catalog", None)
+        if opened is not None:
+            opened.close()
+            self._local.catalog = None

@@ -109,9 +109,13 @@ def check(ctx: click.Context) -> None:
     help="Worker processes.",
     show_default="number of cores",
 )
+@click.option("--reload", is_flag=True, help="Restart when the code changes (development).")
 @click.pass_context
-def serve(ctx: click.Context, host: str, port: int, workers: int) -> None:
-    """Ingest, then serve the site with the granian production server."""
+def serve(ctx: click.Context, host: str, port: int, workers: int, reload: bool) -> None:
+    """Ingest, then serve the site with the granian production server.
+
+    Logs every request; stops gracefully on SIGTERM or Ctrl-C.
+    """
     from granian import Granian
     from granian.constants import Interfaces
 
@@ -143,7 +147,26 @@ def serve(ctx: click.Context, host: str, port: int, workers: int) -> None:
         # One Python thread per worker process: feedgen swaps the process locale while it
         # formats RSS dates, which is not thread-safe. Concurrency comes from the workers.
         blocking_threads=1,
+        reload=reload,
+        reload_paths=[Path(__file__).parent] if reload else None,
     ).serve()
+
+
+@cli.command("nginx-conf")
+@click.option("--upstream", default="127.0.0.1:8000", help="Where `feedsvc serve` listens.")
+@click.option("--listen", default="80", help="nginx listen directive value.")
+@click.option("--server-name", default="_", help="nginx server_name.")
+@click.option("--cache-dir", default="/var/cache/nginx/feedsvc", help="Folder of nginx's cache.")
+def nginx_conf(upstream: str, listen: str, server_name: str, cache_dir: str) -> None:
+    """Print an nginx configuration for a caching reverse proxy in front of feedsvc."""
+    from feedsvc.deploy import nginx_proxy_conf
+
+    click.echo(
+        nginx_proxy_conf(
+            upstream=upstream, listen=listen, server_name=server_name, cache_dir=cache_dir
+        ),
+        nl=False,
+    )
 
 
 def _overrides(settings: Settings) -> dict[str, Any]:

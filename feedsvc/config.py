@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 import os
-from collections.abc import Mapping
-from dataclasses import dataclass, field
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
@@ -34,6 +34,12 @@ class Site:
         """Return the host name of the site URL."""
         return urlsplit(self.url).hostname or "localhost"
 
+    @property
+    def origin(self) -> str:
+        """Return the scheme://host[:port] of the site URL."""
+        parts = urlsplit(self.url)
+        return f"{parts.scheme}://{parts.netloc}"
+
 
 @dataclass(frozen=True, slots=True)
 class Settings:
@@ -43,36 +49,72 @@ class Settings:
     database: Path = Path("instance/feedsvc.sqlite3")
     site: Site = field(default_factory=Site)
     feed_size: int = 20
+    feed_max_age: int = 300
+    page_max_age: int = 60
+    cache_mb: int = 32
+    trust_proxy: bool = False
 
 
-# setting name (the part after FEEDSVC_) -> (where it goes, how to read it)
-_SITE_KEYS = {
-    "SITE_URL": "url",
-    "SITE_TITLE": "title",
-    "SITE_DESCRIPTION": "description",
-    "SITE_AUTHOR": "author",
-    "SITE_LANGUAGE": "language",
-}
-_KEYS = {"SEEDS_DIR", "DATABASE", "FEED_SIZE", *_SITE_KEYS}
-
-
-def _site_url(value: str) -> str:
-    parts = urlsplit(value.strip())
+def _site_url(name: str, value: Any) -> str:
+    text = str(value).strip()
+    parts = urlsplit(text)
     if parts.scheme not in ("http", "https") or not parts.netloc:
-        raise ConfigError("FEEDSVC_SITE_URL", f"{value!r} is not an absolute http(s) URL")
+        raise ConfigError(name, f"{text!r} is not an absolute http(s) URL")
     if parts.query or parts.fragment:
-        raise ConfigError("FEEDSVC_SITE_URL", f"{value!r} must not have a query or fragment")
+        raise ConfigError(name, f"{text!r} must not have a query or fragment")
     return f"{parts.scheme}://{parts.netloc}{parts.path}".rstrip("/")
 
 
-def _positive_int(name: str, value: Any) -> int:
-    try:
-        number = int(value)
-    except (TypeError, ValueError):
-        raise ConfigError(f"FEEDSVC_{name}", f"{value!r} is not a whole number") from None
-    if not 1 <= number <= 10_000:
-        raise ConfigError(f"FEEDSVC_{name}", f"{number} is not between 1 and 10000")
-    return number
+def _text(name: str, value: Any) -> str:
+    text = str(value).strip()
+    if not text:
+        raise ConfigError(name, "must not be empty")
+    return text
+
+
+def _whole(low: int, high: int) -> Callable[[str, Any], int]:
+    def parse(name: str, value: Any) -> int:
+        try:
+            number = int(value)
+        except (TypeError, ValueError):
+            raise ConfigError(name, f"{value!r} is not a whole number") from None
+        if not low <= number <= high:
+            raise ConfigError(name, f"{number} is not between {low} and {high}")
+        return number
+
+    return parse
+
+
+def _flag(name: str, value: Any) -> bool:
+    if isinstance(value, bool):
+        return value
+    text = str(value).strip().lower()
+    if text in ("1", "true", "yes", "on"):
+        return True
+    if text in ("0", "false", "no", "off", ""):
+        return False
+    raise ConfigError(name, f"{value!r} is not a yes/no value (use 1 or 0)")
+
+
+def _path(name: str, value: Any) -> Path:
+    return Path(_text(name, value))
+
+
+# setting name (after FEEDSVC_) -> (Settings field, or "site." + Site field; parser)
+_TABLE: dict[str, tuple[str, Callable[[str, Any], Any]]] = {
+    "SEEDS_DIR": ("seeds_dir", _path),
+    "DATABASE": ("database", _path),
+    "SITE_URL": ("site.url", _site_url),
+    "SITE_TITLE": ("site.title", _text),
+    "SITE_DESCRIPTION": ("site.description", _text),
+    "SITE_AUTHOR": ("site.author", _text),
+    "SITE_LANGUAGE": ("site.language", _text),
+    "FEED_SIZE": ("feed_size", _whole(1, 10_000)),
+    "FEED_MAX_AGE": ("feed_max_age", _whole(0, 31_536_000)),
+    "PAGE_MAX_AGE": ("page_max_age", _whole(0, 31_536_000)),
+    "CACHE_MB": ("cache_mb", _whole(1, 65_536)),
+    "TRUST_PROXY": ("trust_proxy", _flag),
+}
 
 
 def load_settings(
@@ -84,30 +126,21 @@ def load_settings(
     """
     environ = os.environ if environ is None else environ
     raw: dict[str, Any] = {
-        key[len(ENV_PREFIX) :]: value
+        key.removeprefix(ENV_PREFIX): value
         for key, value in environ.items()
-        if key.startswith(ENV_PREFIX) and key[len(ENV_PREFIX) :] in _KEYS
+        if key.startswith(ENV_PREFIX) and key.removeprefix(ENV_PREFIX) in _TABLE
     }
     for key, value in (overrides or {}).items():
-        if key.upper() not in _KEYS:
-            raise ConfigError(key, f"unknown setting (known: {', '.join(sorted(_KEYS))})")
+        if key.upper() not in _TABLE:
+            raise ConfigError(key, f"unknown setting (known: {', '.join(sorted(_TABLE))})")
         raw[key.upper()] = value
-
-    site_values: dict[str, str] = {}
-    for key, attr in _SITE_KEYS.items():
-        if key in raw:
-            text = str(raw[key]).strip()
-            if not text:
-                raise ConfigError(f"FEEDSVC_{key}", "must not be empty")
-            site_values[attr] = text
-    site_values["url"] = _site_url(site_values.get("url", DEFAULT_SITE_URL))
-
-    defaults = Settings()
-    return Settings(
-        seeds_dir=Path(raw["SEEDS_DIR"]) if "SEEDS_DIR" in raw else defaults.seeds_dir,
-        database=Path(raw["DATABASE"]) if "DATABASE" in raw else defaults.database,
-        site=Site(**site_values),
-        feed_size=_positive_int("FEED_SIZE", raw["FEED_SIZE"])
-        if "FEED_SIZE" in raw
-        else defaults.feed_size,
-    )
+    top: dict[str, Any] = {}
+    site: dict[str, Any] = {}
+    for key, value in raw.items():
+        target, parse = _TABLE[key]
+        parsed = parse(ENV_PREFIX + key, value)
+        if target.startswith("site."):
+            site[target.removeprefix("site.")] = parsed
+        else:
+            top[target] = parsed
+    return replace(Settings(), site=Site(**site), **top)

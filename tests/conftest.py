@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import shutil
 import signal
 import socket
 import subprocess
@@ -142,16 +143,7 @@ def start_server(
             stderr=subprocess.STDOUT,
             cwd=workdir,
         )
-    deadline = time.monotonic() + 30
-    while True:
-        try:
-            with socket.create_connection(("127.0.0.1", port), timeout=1):
-                break
-        except OSError:
-            if process.poll() is not None or time.monotonic() > deadline:
-                process.kill()
-                pytest.fail("server did not start:\n" + log_path.read_text())
-            time.sleep(0.1)
+    wait_for_port(port, process, log_path)
     return process, f"http://127.0.0.1:{port}"
 
 
@@ -170,3 +162,37 @@ def live_server(seeds: Path, tmp_path: Path) -> Iterator[str]:
     process, base = start_server(seeds, tmp_path)
     yield base
     assert stop_server(process) == 0
+
+
+def need(program: str) -> str:
+    """Return the path of a program the test needs: skip without it, but fail on CI."""
+    path = shutil.which(program) or shutil.which(program, path="/usr/sbin:/usr/bin:/sbin:/bin")
+    if path is None:
+        if os.environ.get("CI"):
+            pytest.fail(f"{program} is required on CI (.ci/run installs it)")
+        pytest.skip(f"{program} is not installed")
+    return path
+
+
+def wait_for_port(port: int, process: subprocess.Popen[bytes], log: Path) -> None:
+    """Wait (bounded) until something listens on a loopback port."""
+    deadline = time.monotonic() + 30
+    while True:
+        try:
+            with socket.create_connection(("127.0.0.1", port), timeout=1):
+                return
+        except OSError:
+            if process.poll() is not None or time.monotonic() > deadline:
+                process.kill()
+                pytest.fail(f"nothing listened on {port}:\n" + log.read_text(errors="replace"))
+            time.sleep(0.05)
+
+
+def wait_for_log(path: Path, text: str, timeout: float = 10) -> str:
+    """Return the log once it contains `text` (servers write their logs asynchronously)."""
+    deadline = time.monotonic() + timeout
+    content = path.read_text(errors="replace")
+    while text not in content and time.monotonic() < deadline:
+        time.sleep(0.05)
+        content = path.read_text(errors="replace")
+    return content

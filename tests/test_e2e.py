@@ -2,10 +2,15 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import feedparser
 import pytest
+from click.testing import CliRunner
 
-from .conftest import get
+from feedsvc.cli import cli
+
+from .conftest import get, wait_for_log
 
 pytestmark = pytest.mark.e2e
 
@@ -31,3 +36,32 @@ def test_serve_publishes_feeds_and_permalinks(live_server: str) -> None:
     status, _, front = get(server + "/")
     assert status == 200
     assert b"Iranian Top Diplomat" in front
+
+
+def test_serve_speaks_http_properly(live_server: str, tmp_path: Path) -> None:
+    import gzip
+    import urllib.error
+
+    _status, _, plain = get(live_server + "/feeds/rss.xml")
+    request = urllib.request.Request(
+        live_server + "/feeds/rss.xml", headers={"Accept-Encoding": "gzip"}
+    )
+    with urllib.request.urlopen(request, timeout=10) as response:
+        assert response.headers["Content-Encoding"] == "gzip"
+        etag = response.headers["ETag"]
+        assert gzip.decompress(response.read()) == plain
+    conditional = urllib.request.Request(
+        live_server + "/feeds/rss.xml", headers={"Accept-Encoding": "gzip", "If-None-Match": etag}
+    )
+    with pytest.raises(urllib.error.HTTPError) as caught:
+        urllib.request.urlopen(conditional, timeout=10)
+    assert caught.value.code == 304
+    caught.value.close()
+    line = '"GET /feeds/rss.xml HTTP/1.1" 304'
+    assert line in wait_for_log(next(tmp_path.glob("server-*.log")), line)  # the access log
+
+
+def test_serve_help_lists_production_options(runner: CliRunner) -> None:
+    result = runner.invoke(cli, ["serve", "--help"])
+    for option in ("--host", "--port", "--workers", "--reload"):
+        assert option in result.output

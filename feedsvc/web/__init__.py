@@ -2,41 +2,85 @@
 
 from __future__ import annotations
 
-from flask import Flask, Response, current_app, render_template
-from werkzeug.exceptions import HTTPException
+from flask import Flask, Response, current_app, render_template, request
+from werkzeug.exceptions import HTTPException, InternalServerError, MethodNotAllowed
 
 from feedsvc.errors import CatalogError, NotFound
-from feedsvc.web import context, pages, syndication
+from feedsvc.web import assets, context, pages, syndication
+
+# Paths of machine-readable documents: their errors are plain text, not HTML pages.
+_DOCUMENT_SUFFIXES = (".xml", ".json", ".opml", ".txt", ".xsl", ".css", ".png")
+_ERROR_CACHE = {404: "public, max-age=60", 410: "public, max-age=3600"}
 
 
-def _error_page(code: int, title: str, message: str) -> Response:
-    body = render_template(
-        "error.html", code=code, title=title, message=message, **context.page_context()
-    )
-    return Response(body, status=code, mimetype="text/html")
+def _error(code: int, title: str, message: str) -> Response:
+    if request.path.endswith(_DOCUMENT_SUFFIXES):
+        response = Response(f"{code} {title}: {message}\n", status=code, mimetype="text/plain")
+    else:
+        try:
+            body = render_template(
+                "error.html", code=code, title=title, message=message, **context.page_context()
+            )
+        except Exception:
+            body = f"<!doctype html><title>{code} {title}</title><h1>{title}</h1>"
+        response = Response(body, status=code, mimetype="text/html")
+    response.headers["Cache-Control"] = _ERROR_CACHE.get(code, "no-store")
+    return response
 
 
 def _not_found(exc: NotFound) -> Response:
-    return _error_page(404, "Not found", f"There is no {exc.what} here.")
+    return _error(404, "Not found", f"There is no {exc.what} here.")
 
 
 def _http_error(exc: HTTPException) -> Response:
     code = exc.code or 500
+    if code in (400, 405):
+        # request.remote_addr is the client's own address only behind a trusted proxy
+        # (FEEDSVC_TRUST_PROXY); otherwise it is the peer's.
+        current_app.logger.info(
+            "%s %s %s from %s", code, request.method, request.path[:200], request.remote_addr
+        )
     if code == 410:
-        return _error_page(410, "Gone", "This article has been withdrawn.")
-    return _error_page(code, exc.name, exc.description or exc.name)
+        return _error(410, "Gone", "This article has been withdrawn.")
+    if code == 404:
+        return _error(404, "Not found", "There is nothing at this address.")
+    response = _error(code, exc.name, exc.description or exc.name)
+    if isinstance(exc, MethodNotAllowed) and exc.valid_methods:
+        response.headers["Allow"] = ", ".join(exc.valid_methods)
+    return response
 
 
 def _catalog_error(exc: CatalogError) -> Response:
     current_app.logger.error("%s", exc)
-    return _error_page(503, "Service unavailable", "The catalog cannot be read right now.")
+    return _error(503, "Service unavailable", "The catalog cannot be read right now.")
+
+
+def _internal_error(exc: InternalServerError) -> Response:
+    current_app.logger.error("internal error", exc_info=exc.original_exception)
+    return _error(500, "Internal error", "Something went wrong on our side.")
+
+
+def _security_headers(response: Response) -> Response:
+    """Give HTML a strict policy: no script at all, styles and images from the site only."""
+    if response.mimetype == "text/html" and "Content-Security-Policy" not in response.headers:
+        origin = context.settings().site.origin
+        response.headers["Content-Security-Policy"] = (
+            f"default-src 'none'; style-src 'self' {origin}; img-src 'self' {origin} data:; "
+            "base-uri 'none'; form-action 'none'; frame-ancestors 'none'"
+        )
+        response.headers["X-Frame-Options"] = "DENY"
+    response.headers.setdefault("Referrer-Policy", "strict-origin-when-cross-origin")
+    response.headers.setdefault("X-Content-Type-Options", "nosniff")
+    return response
 
 
 def init_app(app: Flask) -> None:
     """Register the routes and map every error to a response, once."""
     app.register_blueprint(pages.bp)
     app.register_blueprint(syndication.bp)
-    app.teardown_appcontext(context.close_catalog)
+    app.register_blueprint(assets.bp)
     app.register_error_handler(NotFound, _not_found)
+    app.register_error_handler(InternalServerError, _internal_error)
     app.register_error_handler(HTTPException, _http_error)
     app.register_error_handler(CatalogError, _catalog_error)
+    app.after_request(_security_headers)

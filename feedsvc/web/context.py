@@ -1,15 +1,20 @@
-"""Per-request access to settings, the catalog and what every page template needs."""
+"""Per-request access to settings, the catalog, and what every response needs."""
 
 from __future__ import annotations
 
-from typing import Any
+from datetime import datetime
+from typing import Any, Literal
 
-from flask import current_app, g, url_for
+from flask import Response, current_app
 
-from feedsvc.catalog import Catalog, open_catalog
+from feedsvc.catalog import Catalog, CatalogWatch
 from feedsvc.config import Settings
 from feedsvc.feeds import FORMATS
 from feedsvc.publication import Publication, Scope
+from feedsvc.web.assets import asset_url
+
+Kind = Literal["feed", "page", "immutable", "asset"]
+YEAR = 31_536_000
 
 
 def settings() -> Settings:
@@ -19,23 +24,32 @@ def settings() -> Settings:
 
 
 def catalog() -> Catalog:
-    """Return this request's read-only catalog connection (opened on first use)."""
-    if "catalog" not in g:
-        g.catalog = open_catalog(settings().database, readonly=True)
-    value: Catalog = g.catalog
-    return value
-
-
-def close_catalog(_exc: BaseException | None) -> None:
-    """Close the request's catalog connection, if one was opened."""
-    opened = g.pop("catalog", None)
-    if opened is not None:
-        opened.close()
+    """Return this worker thread's read-only catalog connection."""
+    watch: CatalogWatch = current_app.extensions["feedsvc.catalog"]
+    return watch.catalog()
 
 
 def publication() -> Publication:
     """Return the catalog seen as published documents."""
     return Publication(catalog(), settings())
+
+
+def cache_control(kind: Kind) -> str:
+    """Return the Cache-Control value for a kind of response."""
+    if kind in ("immutable", "asset"):
+        return (
+            f"public, max-age={YEAR}, immutable" if kind == "immutable" else "public, max-age=3600"
+        )
+    age = settings().feed_max_age if kind == "feed" else settings().page_max_age
+    return f"public, max-age={age}, stale-while-revalidate={age}, stale-if-error=86400"
+
+
+def finish(response: Response, kind: Kind, last_modified: datetime | None = None) -> Response:
+    """Mark a 200 response cacheable (the HTTP edge adds ETag, compression and 304s)."""
+    response.headers["Cache-Control"] = cache_control(kind)
+    if last_modified is not None:
+        response.last_modified = last_modified
+    return response
 
 
 def feed_links(scope: Scope) -> list[dict[str, str]]:
@@ -59,8 +73,4 @@ def page_context(section_scope: Scope | None = None) -> dict[str, Any]:
     links = feed_links(Scope())
     if section_scope is not None and section_scope.section is not None:
         links += feed_links(section_scope)
-    return {
-        "site": site,
-        "feed_links": links,
-        "stylesheet": site.absolute(url_for("static", filename="site.css")),
-    }
+    return {"site": site, "feed_links": links, "stylesheet": asset_url(site, "site.css")}

@@ -4,16 +4,37 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from flask import Blueprint, Response
+from flask import Blueprint, Response, request
 
 from feedsvc.errors import NotFound
 from feedsvc.feeds import FORMATS, FeedFormat
 from feedsvc.opml import Subscription, build_opml
 from feedsvc.publication import Scope
 from feedsvc.sitemap import MAX_URLS, build_index, build_robots, build_urlset
-from feedsvc.web.context import catalog, publication, settings
+from feedsvc.web.context import Kind, catalog, finish, publication, settings
 
 bp = Blueprint("syndication", __name__)
+
+_PREFLIGHT = {
+    "Access-Control-Allow-Methods": "GET, HEAD, OPTIONS",
+    "Access-Control-Allow-Headers": (
+        "Accept, Accept-Language, Cache-Control, If-Modified-Since, If-None-Match"
+    ),
+    "Access-Control-Max-Age": "86400",
+}
+
+
+@bp.after_request
+def _cors(response: Response) -> Response:
+    """Let pages on any origin read feeds, OPML and sitemaps; answer preflight requests."""
+    response.headers["Access-Control-Allow-Origin"] = "*"
+    response.headers["Access-Control-Expose-Headers"] = "ETag, Last-Modified, Link"
+    if request.method == "OPTIONS":
+        response.status_code = 204
+        response.headers.update(_PREFLIGHT)
+        response.set_data(b"")
+        del response.headers["Content-Type"]
+    return response
 
 
 def _format(filename: str) -> FeedFormat:
@@ -26,7 +47,15 @@ def _format(filename: str) -> FeedFormat:
 def _feed_response(scope: Scope, filename: str, block: int | None) -> Response:
     fmt = _format(filename)
     document = publication().feed(scope, fmt, block)
-    return Response(fmt.build(document.info, document.records), mimetype=fmt.media_type)
+    info = document.info
+    response = Response(fmt.build(info, document.records), mimetype=fmt.media_type)
+    links = [(info.self_url, "self", fmt.media_type), (info.page_url, "alternate", "text/html")]
+    links += [(href, rel, fmt.media_type) for rel, href in info.history_links()]
+    response.headers["Link"] = ", ".join(
+        f'<{href}>; rel="{rel}"; type="{media_type}"' for href, rel, media_type in links
+    )
+    kind: Kind = "immutable" if document.immutable else "feed"
+    return finish(response, kind, info.updated)
 
 
 @bp.get("/feeds/<filename>")
@@ -76,7 +105,7 @@ def opml() -> Response:
     ]
     modified = max((s.updated for s in catalog().sections()), default=None) or catalog().changed()
     body = build_opml(f"{site.title} feeds", groups, modified)
-    return Response(body, mimetype="text/x-opml")
+    return finish(Response(body, mimetype="text/x-opml"), "feed", modified)
 
 
 def _sitemap_entries() -> list[tuple[str, datetime]]:
@@ -93,6 +122,7 @@ def _sitemap_entries() -> list[tuple[str, datetime]]:
 def sitemap() -> Response:
     """Serve the sitemap, or a sitemap index when there are more URLs than one file holds."""
     entries = _sitemap_entries()
+    newest = max(stamp for _, stamp in entries)
     if len(entries) <= MAX_URLS:
         body = build_urlset(entries)
     else:
@@ -104,7 +134,7 @@ def sitemap() -> Response:
                 for n, chunk in enumerate(chunks, 1)
             ]
         )
-    return Response(body, mimetype="application/xml")
+    return finish(Response(body, mimetype="application/xml"), "feed", newest)
 
 
 @bp.get("/sitemaps/<int(min=1):number>.xml")
@@ -116,10 +146,12 @@ def sitemap_part(number: int) -> Response:
     chunk = entries[(number - 1) * MAX_URLS : number * MAX_URLS]
     if not chunk:
         raise NotFound("sitemap", str(number))
-    return Response(build_urlset(chunk), mimetype="application/xml")
+    newest = max(stamp for _, stamp in chunk)
+    return finish(Response(build_urlset(chunk), mimetype="application/xml"), "feed", newest)
 
 
 @bp.get("/robots.txt")
 def robots() -> Response:
     """Serve robots.txt naming the sitemap."""
-    return Response(build_robots(settings().site.absolute("/sitemap.xml")), mimetype="text/plain")
+    body = build_robots(settings().site.absolute("/sitemap.xml"))
+    return finish(Response(body, mimetype="text/plain"), "feed")

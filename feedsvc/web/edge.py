@@ -1,0 +1,301 @@
+"""The HTTP edge in front of Flask: validators, conditional GET, compression, response cache.
+
+Every cacheable 200 response the app renders (it says so with a `public` Cache-Control) gets a
+strong ETag from its bytes, `Vary: Accept-Encoding`, a gzip and a brotli body made once per
+version, and answers `If-None-Match` / `If-Modified-Since` with 304. Responses to query-less GET
+and HEAD requests are kept per worker, keyed by path and the catalog's generation, and answered
+from here without reaching Flask: the cache holds what the app rendered, a miss falls through to
+the app, so there is one rendering path.
+"""
+
+from __future__ import annotations
+
+import gzip
+import hashlib
+import re
+import threading
+from collections import OrderedDict
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
+from email.utils import parsedate_to_datetime
+from typing import TYPE_CHECKING, Any
+
+import brotli
+from werkzeug.test import run_wsgi_app
+
+if TYPE_CHECKING:
+    from _typeshed.wsgi import StartResponse, WSGIApplication, WSGIEnvironment
+
+# Headers the edge owns: it sets them from the body it holds.
+_OWN = frozenset({"content-length", "etag", "content-encoding", "vary"})
+_COMPRESSIBLE = re.compile(r"^(text/|application/(.*\+)?(xml|json)|image/svg\+xml)")
+_MIN_COMPRESS = 256
+_ENTITY_TAG = re.compile(r'\s*(?:W/)?("[\x21\x23-\x7e\x80-\xff]*")\s*(?:,|$)')
+_MAX_TAGS = 64
+# What a 304 repeats of the 200 it stands for (RFC 9110 §15.4.5, plus what clients read).
+_NOT_MODIFIED = frozenset(
+    {"cache-control", "etag", "vary", "last-modified", "link", "content-location"}
+    | {"access-control-allow-origin", "access-control-expose-headers", "expires"}
+)
+
+
+def gzip_bytes(body: bytes) -> bytes:
+    """Return `body` gzip-compressed, deterministically (no timestamp)."""
+    return gzip.compress(body, compresslevel=9, mtime=0)
+
+
+def brotli_bytes(body: bytes) -> bytes:
+    """Return `body` brotli-compressed."""
+    return bytes(brotli.compress(body, quality=11 if len(body) < 256 * 1024 else 9))
+
+
+_ENCODERS: dict[str, Callable[[bytes], bytes]] = {"br": brotli_bytes, "gzip": gzip_bytes}
+
+
+def choose_encoding(accept_encoding: str) -> str | None:
+    """Return 'br', 'gzip' or None (identity) for an Accept-Encoding header value."""
+    weights: dict[str, float] = {}
+    for part in accept_encoding.split(",")[:32]:
+        coding, _, params = part.strip().partition(";")
+        coding = coding.strip().lower()
+        weight = 1.0
+        match = re.match(r"\s*q\s*=\s*([0-9.]{1,5})\s*$", params)
+        if params and match:
+            try:
+                weight = float(match.group(1))
+            except ValueError:
+                weight = 0.0
+        elif params:
+            continue
+        weights[coding] = weight
+    best, best_weight = None, 0.0
+    for coding in ("br", "gzip"):
+        weight = weights.get(coding, weights.get("*", 0.0))
+        if weight > best_weight:
+            best, best_weight = coding, weight
+    return best
+
+
+def parse_entity_tags(header: str) -> list[str] | None:
+    """Return the opaque tags of an If-None-Match value (weak prefixes dropped); None for '*'."""
+    if header.strip() == "*":
+        return None
+    return [match.group(1) for match in _ENTITY_TAG.finditer(header)][:_MAX_TAGS]
+
+
+@dataclass(slots=True)
+class Representation:
+    """A rendered 200 response and its compressed bodies, made once each on demand."""
+
+    headers: list[tuple[str, str]]
+    body: bytes
+    etag: str
+    last_modified: int | None
+    compressible: bool
+    generation: int | None
+    encoded: dict[str, bytes] = field(default_factory=dict)
+    _lock: threading.Lock = field(default_factory=threading.Lock)
+
+    @property
+    def size(self) -> int:
+        """Return the bytes this entry holds."""
+        return len(self.body) + sum(len(body) for body in self.encoded.values())
+
+    def variant(self, encoding: str | None) -> tuple[bytes, str, str | None]:
+        """Return the body, ETag and Content-Encoding to send for `encoding`."""
+        if encoding is None or not self.compressible:
+            return self.body, f'"{self.etag}"', None
+        with self._lock:
+            body = self.encoded.get(encoding)
+            if body is None:
+                body = self.encoded[encoding] = _ENCODERS[encoding](self.body)
+        return body, f'"{self.etag}-{encoding}"', encoding
+
+
+def representation(
+    headers: list[tuple[str, str]], body: bytes, generation: int | None
+) -> Representation:
+    """Wrap a rendered 200 response."""
+    kept = [(name, value) for name, value in headers if name.lower() not in _OWN]
+    media_type = next((v for n, v in kept if n.lower() == "content-type"), "")
+    last_modified = None
+    for name, value in kept:
+        if name.lower() == "last-modified":
+            try:
+                last_modified = int(parsedate_to_datetime(value).timestamp())
+            except (TypeError, ValueError):
+                last_modified = None
+    return Representation(
+        headers=kept,
+        body=body,
+        etag=hashlib.sha256(body).hexdigest()[:32],
+        last_modified=last_modified,
+        compressible=bool(_COMPRESSIBLE.match(media_type)) and len(body) >= _MIN_COMPRESS,
+        generation=generation,
+    )
+
+
+def not_modified(environ: WSGIEnvironment, etag: str, last_modified: int | None) -> bool:
+    """Return whether the request's validators say the client's copy is current."""
+    if_none_match = environ.get("HTTP_IF_NONE_MATCH")
+    if if_none_match is not None:
+        tags = parse_entity_tags(if_none_match[:8192])
+        return tags is None or etag in tags  # weak comparison: W/ was dropped
+    if_modified_since = environ.get("HTTP_IF_MODIFIED_SINCE")
+    if if_modified_since and last_modified is not None:
+        try:
+            since = parsedate_to_datetime(if_modified_since[:64])
+        except (TypeError, ValueError, IndexError, OverflowError):
+            return False
+        if since.tzinfo is None:
+            return False
+        return last_modified <= since.timestamp()
+    return False
+
+
+class ResponseCache:
+    """Per-worker LRU of representations, bounded in bytes."""
+
+    def __init__(self, max_bytes: int) -> None:
+        self.max_bytes = max_bytes
+        self._entries: OrderedDict[str, Representation] = OrderedDict()
+        self._bytes = 0
+        self._lock = threading.Lock()
+
+    def get(self, key: str, generation: int) -> Representation | None:
+        """Return the entry for `key` if it was made at `generation`."""
+        with self._lock:
+            entry = self._entries.get(key)
+            if entry is None:
+                return None
+            if entry.generation != generation:
+                self._drop(key)
+                return None
+            self._entries.move_to_end(key)
+            return entry
+
+    def put(self, key: str, entry: Representation) -> None:
+        """Keep `entry`, dropping the least recently used ones beyond the byte budget."""
+        with self._lock:
+            if key in self._entries:
+                self._drop(key)
+            if entry.size * 4 > self.max_bytes:
+                return  # room for its compressed bodies too, or not worth keeping
+            self._entries[key] = entry
+            self._bytes += entry.size
+            while self._bytes > self.max_bytes and self._entries:
+                self._drop(next(iter(self._entries)))
+
+    def grew(self, entry: Representation, before: int) -> None:
+        """Account for compressed bodies added to a kept entry."""
+        with self._lock:
+            self._bytes += entry.size - before
+
+    def clear(self) -> None:
+        """Forget everything."""
+        with self._lock:
+            self._entries.clear()
+            self._bytes = 0
+
+    def _drop(self, key: str) -> None:
+        entry = self._entries.pop(key)
+        self._bytes -= entry.size
+
+    def __len__(self) -> int:
+        return len(self._entries)
+
+
+class HttpEdge:
+    """WSGI middleware answering from the response cache and finishing cacheable responses."""
+
+    def __init__(
+        self,
+        app: WSGIApplication,
+        generation: Callable[[], int | None],
+        cache: ResponseCache,
+    ) -> None:
+        self.app = app
+        self.generation = generation
+        self.cache = cache
+
+    def __call__(self, environ: WSGIEnvironment, start_response: StartResponse) -> Iterable[bytes]:
+        method = environ.get("REQUEST_METHOD", "GET")
+        if method not in ("GET", "HEAD"):
+            return self._plain(environ, start_response)
+        key = environ.get("PATH_INFO", "")
+        storable = not environ.get("QUERY_STRING")
+        generation = self.generation() if storable else None
+        if storable and generation is not None:
+            entry = self.cache.get(key, generation)
+            if entry is not None:
+                return self._send(environ, start_response, entry, cached=True)
+        # A HEAD miss renders the GET response, so the entry and its validators are whole.
+        rendered = {**environ, "REQUEST_METHOD": "GET"} if method == "HEAD" else environ
+        app_iter, status, headers = run_wsgi_app(self.app, rendered, buffered=True)
+        header_list = list(headers.to_wsgi_list())
+        if not status.startswith("200 ") or not _public(header_list):
+            start_response(status, _secure(header_list))
+            if method == "HEAD":
+                _close(app_iter)
+                return []
+            return app_iter
+        try:
+            body = b"".join(app_iter)
+        finally:
+            _close(app_iter)
+        entry = representation(header_list, body, generation)
+        if storable and generation is not None:
+            self.cache.put(key, entry)
+        return self._send(environ, start_response, entry, cached=False)
+
+    def _plain(self, environ: WSGIEnvironment, start_response: StartResponse) -> Iterable[bytes]:
+        def secured(status: str, headers: list[tuple[str, str]], exc_info: Any = None) -> Any:
+            return start_response(status, _secure(headers), exc_info)
+
+        return self.app(environ, secured)
+
+    def _send(
+        self,
+        environ: WSGIEnvironment,
+        start_response: StartResponse,
+        entry: Representation,
+        *,
+        cached: bool,
+    ) -> list[bytes]:
+        encoding = (
+            choose_encoding(environ.get("HTTP_ACCEPT_ENCODING", "")[:1024])
+            if entry.compressible
+            else None
+        )
+        before = entry.size
+        body, etag, content_encoding = entry.variant(encoding)
+        if cached and entry.size != before:
+            self.cache.grew(entry, before)
+        headers = [*entry.headers, ("ETag", etag)]
+        if entry.compressible:
+            headers.append(("Vary", "Accept-Encoding"))
+        if not_modified(environ, etag, entry.last_modified):
+            kept = [(name, value) for name, value in headers if name.lower() in _NOT_MODIFIED]
+            start_response("304 Not Modified", _secure(kept))
+            return []
+        if content_encoding:
+            headers.append(("Content-Encoding", content_encoding))
+        headers.append(("Content-Length", str(len(body))))
+        start_response("200 OK", _secure(headers))
+        return [] if environ.get("REQUEST_METHOD") == "HEAD" else [body]
+
+
+def _close(app_iter: Iterable[bytes]) -> None:
+    close = getattr(app_iter, "close", None)
+    if close is not None:
+        close()
+
+
+def _public(headers: list[tuple[str, str]]) -> bool:
+    return any(n.lower() == "cache-control" and "public" in v for n, v in headers)
+
+
+def _secure(headers: list[tuple[str, str]]) -> list[tuple[str, str]]:
+    if not any(name.lower() == "x-content-type-options" for name, _ in headers):
+        headers = [*headers, ("X-Content-Type-Options", "nosniff")]
+    return headers

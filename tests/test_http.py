@@ -1,0 +1,416 @@
+"""HTTP done right at the edge: validators, 304s, HEAD, compression, caching, CORS, Link and
+security headers, error bodies, and a list of hostile requests that must never give a 500."""
+
+from __future__ import annotations
+
+import gzip
+import logging
+from email.utils import format_datetime, parsedate_to_datetime
+from pathlib import Path
+
+import brotli
+import pytest
+from flask import Flask, template_rendered
+from flask.testing import FlaskClient
+from lxml import html
+
+from feedsvc import create_app
+from feedsvc.catalog import Catalog, CatalogWatch
+from feedsvc.web.edge import ResponseCache, choose_encoding, parse_entity_tags
+
+from .conftest import SITE_URL, T0, run_ingest, write_article
+
+SEED_SLUG = "iranian-top-diplomat-meets-syrian-counterpart-pm-in-damascus"
+ROUTES = [
+    "/",
+    f"/articles/{SEED_SLUG}/",
+    "/sections/science/",
+    "/feeds/",
+    "/feeds/atom.xml",
+    "/feeds/rss.xml",
+    "/feeds/feed.json",
+    "/sections/science/rss.xml",
+    "/feeds.opml",
+    "/sitemap.xml",
+    "/robots.txt",
+    "/static/site.css",
+    "/static/feed.xsl",
+]
+
+
+def test_etag_is_strong_and_derived_from_the_bytes(app: Flask, seeds: Path, database: Path) -> None:
+    first = app.test_client().get("/feeds/atom.xml")
+    etag = first.headers["ETag"]
+    assert etag.startswith('"')
+    assert not etag.startswith("W/")
+    other = create_app(
+        {"SEEDS_DIR": seeds, "DATABASE": database, "SITE_URL": SITE_URL, "SITE_TITLE": "Test News"}
+    )
+    assert other.test_client().get("/feeds/atom.xml").headers["ETag"] == etag
+    changed = create_app({"SEEDS_DIR": seeds, "DATABASE": database, "SITE_URL": SITE_URL})
+    assert changed.test_client().get("/feeds/atom.xml").headers["ETag"] != etag
+
+
+def test_last_modified_is_the_newest_update_shown(client: FlaskClient, catalog: Catalog) -> None:
+    newest = max(r.updated for r in catalog.latest(10))
+    for path in ("/feeds/atom.xml", "/", "/feeds/feed.json"):
+        stamp = parsedate_to_datetime(client.get(path).headers["Last-Modified"])
+        assert stamp == newest.replace(microsecond=0)
+    record = catalog.lookup(SEED_SLUG).record
+    assert record is not None
+    page = client.get(f"/articles/{SEED_SLUG}/")
+    assert parsedate_to_datetime(page.headers["Last-Modified"]) == record.updated.replace(
+        microsecond=0
+    )
+
+
+@pytest.mark.parametrize("path", ROUTES)
+def test_every_route_revalidates_with_304(client: FlaskClient, path: str) -> None:
+    response = client.get(path)
+    assert response.status_code == 200
+    etag = response.headers["ETag"]
+    for header in (etag, f"W/{etag}", f'"nope", {etag}', "*", f'W/"x",W/{etag}'):
+        again = client.get(path, headers={"If-None-Match": header})
+        assert again.status_code == 304, header
+        assert again.data == b""
+        assert again.headers["ETag"] == etag
+        assert again.headers["Cache-Control"] == response.headers["Cache-Control"]
+        assert again.headers.get("Vary") == response.headers.get("Vary")
+        assert "Content-Length" not in again.headers or again.headers["Content-Length"] == "0"
+    assert client.get(path, headers={"If-None-Match": '"other"'}).status_code == 200
+
+
+@pytest.mark.parametrize("path", ROUTES)
+def test_head_sends_the_get_headers_and_no_body(app: Flask, path: str) -> None:
+    # A fresh app each time: HEAD on a cold cache must not store an empty body.
+    client = app.test_client()
+    head = client.head(path)
+    get = client.get(path)
+    assert head.status_code == get.status_code == 200
+    assert head.data == b""
+    for name in ("Content-Type", "Content-Length", "ETag", "Last-Modified", "Cache-Control"):
+        assert head.headers.get(name) == get.headers.get(name), name
+    assert int(get.headers["Content-Length"]) == len(get.data) > 0
+
+
+def test_if_modified_since(client: FlaskClient) -> None:
+    last = client.get("/feeds/rss.xml").headers["Last-Modified"]
+    moment = parsedate_to_datetime(last)
+    assert client.get("/feeds/rss.xml", headers={"If-Modified-Since": last}).status_code == 304
+    later = format_datetime(moment.replace(year=moment.year + 1), usegmt=True)
+    assert client.get("/feeds/rss.xml", headers={"If-Modified-Since": later}).status_code == 304
+    earlier = format_datetime(moment.replace(year=moment.year - 1), usegmt=True)
+    assert client.get("/feeds/rss.xml", headers={"If-Modified-Since": earlier}).status_code == 200
+    for nonsense in ("yesterday", "Mon, 99 Foo 2024 99:99:99 GMT", "0", "x" * 5000):
+        assert (
+            client.get("/feeds/rss.xml", headers={"If-Modified-Since": nonsense}).status_code == 200
+        )
+
+
+def test_if_none_match_wins_over_if_modified_since(client: FlaskClient) -> None:
+    response = client.get("/feeds/atom.xml")
+    headers = {"If-None-Match": '"stale"', "If-Modified-Since": response.headers["Last-Modified"]}
+    assert client.get("/feeds/atom.xml", headers=headers).status_code == 200
+    headers["If-None-Match"] = response.headers["ETag"]
+    headers["If-Modified-Since"] = "Thu, 01 Jan 1970 00:00:00 GMT"
+    assert client.get("/feeds/atom.xml", headers=headers).status_code == 304
+
+
+def test_gzip_and_brotli_bodies_with_distinct_etags(client: FlaskClient) -> None:
+    plain = client.get("/feeds/atom.xml")
+    gz = client.get("/feeds/atom.xml", headers={"Accept-Encoding": "gzip"})
+    br = client.get("/feeds/atom.xml", headers={"Accept-Encoding": "gzip, deflate, br"})
+    assert plain.headers.get("Content-Encoding") is None
+    assert gz.headers["Content-Encoding"] == "gzip"
+    assert br.headers["Content-Encoding"] == "br"
+    assert gzip.decompress(gz.data) == plain.data
+    assert brotli.decompress(br.data) == plain.data
+    assert len(br.data) < len(gz.data) < len(plain.data)
+    assert len({plain.headers["ETag"], gz.headers["ETag"], br.headers["ETag"]}) == 3
+    assert {r.headers["Vary"] for r in (plain, gz, br)} == {"Accept-Encoding"}
+    assert int(gz.headers["Content-Length"]) == len(gz.data)
+    revalidated = client.get(
+        "/feeds/atom.xml", headers={"Accept-Encoding": "gzip", "If-None-Match": gz.headers["ETag"]}
+    )
+    assert revalidated.status_code == 304
+    assert revalidated.headers["ETag"] == gz.headers["ETag"]
+
+
+def test_compressed_bodies_are_made_once_per_version(app: Flask) -> None:
+    client = app.test_client()
+    client.get("/feeds/atom.xml", headers={"Accept-Encoding": "gzip"})
+    cache: ResponseCache = app.extensions["feedsvc.edge"].cache
+    entry = cache.get("/feeds/atom.xml", app.extensions["feedsvc.catalog"].generation())
+    assert entry is not None
+    made = entry.encoded["gzip"]
+    for _ in range(3):
+        response = client.get("/feeds/atom.xml", headers={"Accept-Encoding": "gzip"})
+        assert response.data == made
+    assert entry.encoded["gzip"] is made
+    assert set(entry.encoded) == {"gzip"}
+
+
+@pytest.mark.parametrize(
+    ("header", "expected"),
+    [
+        ("", None),
+        ("gzip", "gzip"),
+        ("br", "br"),
+        ("gzip, br", "br"),
+        ("br;q=0.5, gzip", "gzip"),
+        ("gzip;q=0", None),
+        ("*", "br"),
+        ("*;q=0, gzip", "gzip"),
+        ("identity", None),
+        ("gzip;q=abc", None),
+        ("br;q=1e308", None),
+        (";;;;,,,", None),
+        ("GZIP", "gzip"),
+    ],
+)
+def test_choose_encoding(header: str, expected: str | None) -> None:
+    assert choose_encoding(header) == expected
+
+
+def test_parse_entity_tags() -> None:
+    assert parse_entity_tags("*") is None
+    assert parse_entity_tags('W/"a", "b" ,W/"c"') == ['"a"', '"b"', '"c"']
+    assert parse_entity_tags('"unterminated') == []
+    assert len(parse_entity_tags(", ".join(f'"{n}"' for n in range(1000))) or []) == 64
+
+
+def test_cache_control_per_kind(app: Flask, catalog: Catalog, seeds: Path, database: Path) -> None:
+    client = app.test_client()
+    feed = client.get("/feeds/atom.xml").headers["Cache-Control"]
+    assert feed == "public, max-age=300, stale-while-revalidate=300, stale-if-error=86400"
+    assert client.get("/").headers["Cache-Control"].startswith("public, max-age=60,")
+    css_url = html.fromstring(client.get("/").data).xpath("//link[@rel='stylesheet']/@href")[0]
+    assert css_url.startswith(f"{SITE_URL}/static/site.")
+    assert css_url != f"{SITE_URL}/static/site.css"
+    css = client.get(css_url.removeprefix(SITE_URL))
+    assert css.headers["Cache-Control"] == "public, max-age=31536000, immutable"
+    assert css.content_type == "text/css; charset=utf-8"
+    assert client.get("/static/site.0123456789ab.css").status_code == 404
+    assert client.get("/static/site.css").headers["Cache-Control"] == "public, max-age=3600"
+    short = create_app(
+        {"SEEDS_DIR": seeds, "DATABASE": database, "FEED_SIZE": 1, "FEED_MAX_AGE": 1}
+    )
+    short_client = short.test_client()
+    assert (
+        short_client.get("/feeds/rss.xml").headers["Cache-Control"].startswith("public, max-age=1,")
+    )
+    # Three articles in blocks of one: blocks 1-3 are full and immutable.
+    assert short_client.get("/feeds/archive/1/rss.xml").headers["Cache-Control"] == (
+        "public, max-age=31536000, immutable"
+    )
+
+
+def test_warm_request_runs_no_template_no_feedgen_and_no_sql(
+    app: Flask, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from feedgen.feed import FeedGenerator
+
+    client = app.test_client()
+    for path in ROUTES:
+        client.get(path)  # warm
+    built: list[str] = []
+    real = FeedGenerator.atom_str
+    monkeypatch.setattr(
+        FeedGenerator, "atom_str", lambda self, **kw: built.append("atom") or real(self, **kw)
+    )
+    statements: list[str] = []
+    watch: CatalogWatch = app.extensions["feedsvc.catalog"]
+    watch.catalog()._db.set_trace_callback(statements.append)
+    rendered: list[str] = []
+
+    def record(sender: object, template: object, **extra: object) -> None:
+        rendered.append(str(template))
+
+    template_rendered.connect(record, app)
+    try:
+        for path in ROUTES:
+            assert client.get(path).status_code == 200
+    finally:
+        template_rendered.disconnect(record, app)
+        watch.catalog()._db.set_trace_callback(None)
+    assert built == []
+    assert rendered == []
+    assert set(statements) == {"PRAGMA data_version"}
+
+
+def test_a_new_catalog_state_reaches_warm_workers(
+    app: Flask, catalog: Catalog, seeds: Path
+) -> None:
+    client = app.test_client()
+    before = client.get("/feeds/atom.xml")
+    write_article(seeds, "003_new", "Science", "Brand new story", "Fresh.")
+    run_ingest(catalog, seeds, now=T0.replace(hour=11))
+    after = client.get("/feeds/atom.xml", headers={"If-None-Match": before.headers["ETag"]})
+    assert after.status_code == 200
+    assert b"Brand new story" in after.data
+    assert after.headers["Last-Modified"] != before.headers["Last-Modified"]
+
+
+def test_cache_is_bounded_in_bytes() -> None:
+    from feedsvc.web.edge import representation
+
+    cache = ResponseCache(max_bytes=10_000)
+    for n in range(20):
+        cache.put(f"/{n}", representation([("Content-Type", "text/plain")], b"x" * 1000, 1))
+    assert len(cache) <= 10
+    assert cache.get("/19", 1) is not None
+    assert cache.get("/0", 1) is None
+    assert cache.get("/19", 2) is None  # another generation: gone
+
+
+def test_cors_on_feeds_opml_and_json_only(client: FlaskClient) -> None:
+    for path in (
+        "/feeds/atom.xml",
+        "/feeds/feed.json",
+        "/feeds.opml",
+        "/sections/science/feed.json",
+        "/feeds/archive/1/atom.xml",
+    ):
+        response = client.get(path)
+        if response.status_code == 404:
+            continue  # no archives in the small fixture
+        assert response.headers["Access-Control-Allow-Origin"] == "*"
+        assert "ETag" in response.headers["Access-Control-Expose-Headers"]
+    assert "Access-Control-Allow-Origin" not in client.get("/").headers
+    preflight = client.options(
+        "/feeds/feed.json",
+        headers={
+            "Origin": "https://reader.example",
+            "Access-Control-Request-Method": "GET",
+            "Access-Control-Request-Headers": "if-none-match",
+        },
+    )
+    assert preflight.status_code == 204
+    assert preflight.headers["Access-Control-Allow-Origin"] == "*"
+    assert "GET" in preflight.headers["Access-Control-Allow-Methods"]
+    assert "If-None-Match" in preflight.headers["Access-Control-Allow-Headers"]
+    assert preflight.data == b""
+
+
+def test_link_headers_on_feeds(client: FlaskClient) -> None:
+    link = client.get("/sections/science/rss.xml").headers["Link"]
+    assert f'<{SITE_URL}/sections/science/rss.xml>; rel="self"; type="application/rss+xml"' in link
+    assert f'<{SITE_URL}/sections/science/>; rel="alternate"; type="text/html"' in link
+
+
+@pytest.mark.parametrize(
+    "path", ["/", f"/articles/{SEED_SLUG}/", "/feeds/", "/sections/science/", "/nowhere/"]
+)
+def test_security_headers_on_html(client: FlaskClient, path: str) -> None:
+    response = client.get(path)
+    csp = response.headers["Content-Security-Policy"]
+    assert "script-src" not in csp
+    assert "default-src 'none'" in csp
+    assert "unsafe-inline" not in csp
+    assert "frame-ancestors 'none'" in csp
+    assert response.headers["X-Content-Type-Options"] == "nosniff"
+    assert response.headers["Referrer-Policy"] == "strict-origin-when-cross-origin"
+    page = html.fromstring(response.data)
+    assert page.xpath("//script") == []
+    assert page.xpath("//@style") == []
+
+
+def test_error_bodies_html_for_pages_text_for_documents(
+    client: FlaskClient, catalog: Catalog, seeds: Path
+) -> None:
+    page = client.get("/articles/missing/")
+    assert (page.status_code, page.mimetype) == (404, "text/html")
+    for path in (
+        "/feeds/missing.xml",
+        "/sections/none/atom.xml",
+        "/sections/science/archive/9/feed.json",
+    ):
+        response = client.get(path)
+        assert (response.status_code, response.mimetype) == (404, "text/plain"), path
+        assert response.get_data(as_text=True).startswith("404 Not found")
+    (seeds / "002_comet.txt").unlink()
+    run_ingest(catalog, seeds, now=T0.replace(hour=12))
+    gone = client.get("/articles/a-comet-returns/")
+    assert (gone.status_code, gone.mimetype) == (410, "text/html")
+
+
+def test_405_lists_allowed_methods(client: FlaskClient) -> None:
+    for method in ("POST", "PUT", "DELETE", "PATCH", "PROPFIND", "FOO"):
+        response = client.open("/feeds/atom.xml", method=method)
+        assert response.status_code == 405, method
+        assert set(response.headers["Allow"].split(", ")) == {"GET", "HEAD", "OPTIONS"}
+
+
+HOSTILE_PATHS = [
+    "/" + "a" * 10_000,
+    "/articles/" + "b" * 5000 + "/",
+    "/articles/%00/",
+    "/articles/x%00y/",
+    "/feeds/%00.xml",
+    "/articles/../../etc/passwd",
+    "/%2e%2e/%2e%2e/etc/passwd",
+    "/static/../pyproject.toml",
+    "/static/%2e%2e/__init__.py",
+    "/static/..%2f..%2fpyproject.toml",
+    "/articles/%ff%fe/",
+    "/articles/%E2%80%AE%E2%80%8B/",
+    "/sections/%F0%9F%92%A9/atom.xml",
+    "/sections/%C0%AF/",
+    "/feeds/archive/99999999999999999999999999/atom.xml",
+    "/feeds/archive/-1/atom.xml",
+    "/feeds/archive/0/atom.xml",
+    "/feeds/archive/01/atom.xml",
+    "/sitemaps/0.xml",
+    "/sitemaps/99999999999999999999.xml",
+    "/feeds/atom.xml?page=-1&x=%00",
+    "//feeds//atom.xml",
+    "/feeds/atom.xml/",
+]
+
+
+@pytest.mark.parametrize("path", HOSTILE_PATHS)
+def test_hostile_paths_never_give_a_500(client: FlaskClient, path: str) -> None:
+    response = client.get(path)
+    assert response.status_code in (200, 301, 308, 400, 404, 410), (path, response.status_code)
+    assert b"Traceback" not in response.data
+
+
+@pytest.mark.parametrize(
+    "headers",
+    [
+        {"If-None-Match": "a" * 100_000},
+        {"If-None-Match": '"unterminated'},
+        {"If-None-Match": "W/"},
+        {"If-None-Match": ",,,,"},
+        {"If-None-Match": "\x00\x01"},
+        {"If-Modified-Since": "Mon, 99 Foo 2024 99:99:99 GMT"},
+        {"If-Modified-Since": "Sat, 01 Jan 99999 00:00:00 GMT"},
+        {"If-Modified-Since": "-1"},
+        {"Accept-Encoding": "gzip;q=" + "9" * 1000},
+        {"Accept-Encoding": "x" * 100_000},
+        {"Host": "evil.example"},
+        {"X-Forwarded-Host": "evil.example", "X-Forwarded-Proto": "gopher"},
+    ],
+)
+def test_hostile_headers_never_give_a_500(client: FlaskClient, headers: dict[str, str]) -> None:
+    for path in ("/feeds/atom.xml", "/"):
+        response = client.get(path, headers=headers)
+        assert response.status_code == 200
+        assert b"evil.example" not in response.data
+
+
+def test_trust_proxy_setting(
+    seeds: Path, database: Path, catalog: Catalog, caplog: pytest.LogCaptureFixture
+) -> None:
+    run_ingest(catalog, seeds)
+    forwarded = {"X-Forwarded-For": "203.0.113.7"}
+    caplog.set_level(logging.INFO)
+    plain = create_app({"SEEDS_DIR": seeds, "DATABASE": database})
+    plain.test_client().post("/feeds/atom.xml", headers=forwarded)
+    trusting = create_app({"SEEDS_DIR": seeds, "DATABASE": database, "TRUST_PROXY": "1"})
+    trusting.test_client().post("/feeds/atom.xml", headers=forwarded)
+    lines = [r.getMessage() for r in caplog.records if r.getMessage().startswith("405 POST")]
+    assert lines == [
+        "405 POST /feeds/atom.xml from 127.0.0.1",
+        "405 POST /feeds/atom.xml from 203.0.113.7",
+    ]
