@@ -24,6 +24,7 @@ class Site:
     description: str = "News articles published by feedsvc"
     author: str = "feedsvc newsroom"
     language: str = "en"
+    locale: str = "en_US"
 
     def absolute(self, path: str) -> str:
         """Return the absolute URL of a site path such as '/feeds/atom.xml'."""
@@ -49,10 +50,17 @@ class Settings:
     database: Path = Path("instance/feedsvc.sqlite3")
     site: Site = field(default_factory=Site)
     feed_size: int = 20
+    page_size: int = 20
+    card_dir: Path | None = None  # default: "cards" beside the database
     feed_max_age: int = 300
     page_max_age: int = 60
     cache_mb: int = 32
     trust_proxy: bool = False
+
+    @property
+    def cards(self) -> Path:
+        """Return the folder preview cards are kept in."""
+        return self.card_dir or self.database.parent / "cards"
 
 
 def _site_url(name: str, value: Any) -> str:
@@ -109,7 +117,10 @@ _TABLE: dict[str, tuple[str, Callable[[str, Any], Any]]] = {
     "SITE_DESCRIPTION": ("site.description", _text),
     "SITE_AUTHOR": ("site.author", _text),
     "SITE_LANGUAGE": ("site.language", _text),
+    "SITE_LOCALE": ("site.locale", _text),
     "FEED_SIZE": ("feed_size", _whole(1, 10_000)),
+    "PAGE_SIZE": ("page_size", _whole(1, 1_000)),
+    "CARD_DIR": ("card_dir", _path),
     "FEED_MAX_AGE": ("feed_max_age", _whole(0, 31_536_000)),
     "PAGE_MAX_AGE": ("page_max_age", _whole(0, 31_536_000)),
     "CACHE_MB": ("cache_mb", _whole(1, 65_536)),

@@ -144,6 +144,12 @@ def start_server(
             cwd=workdir,
         )
     wait_for_port(port, process, log_path)
+    # The port opens before the workers run; SIGTERM to a half-started server is not a test.
+    for n in range(1, workers + 1):
+        started = f"Started worker-{n}\n"
+        if started not in wait_for_log(log_path, started, timeout=30):
+            process.kill()
+            pytest.fail("workers did not start:\n" + log_path.read_text())
     return process, f"http://127.0.0.1:{port}"
 
 

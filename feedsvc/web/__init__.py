@@ -6,7 +6,7 @@ from flask import Flask, Response, current_app, render_template, request
 from werkzeug.exceptions import HTTPException, InternalServerError, MethodNotAllowed
 
 from feedsvc.errors import CatalogError, NotFound
-from feedsvc.web import assets, context, pages, syndication
+from feedsvc.web import assets, context, embeds, pages, syndication
 
 # Paths of machine-readable documents: their errors are plain text, not HTML pages.
 _DOCUMENT_SUFFIXES = (".xml", ".json", ".opml", ".txt", ".xsl", ".css", ".png")
@@ -14,7 +14,7 @@ _ERROR_CACHE = {404: "public, max-age=60", 410: "public, max-age=3600"}
 
 
 def _error(code: int, title: str, message: str) -> Response:
-    if request.path.endswith(_DOCUMENT_SUFFIXES):
+    if request.path.endswith(_DOCUMENT_SUFFIXES) or request.path == "/oembed":
         response = Response(f"{code} {title}: {message}\n", status=code, mimetype="text/plain")
     else:
         try:
@@ -79,6 +79,7 @@ def init_app(app: Flask) -> None:
     app.register_blueprint(pages.bp)
     app.register_blueprint(syndication.bp)
     app.register_blueprint(assets.bp)
+    app.register_blueprint(embeds.bp)
     app.register_error_handler(NotFound, _not_found)
     app.register_error_handler(InternalServerError, _internal_error)
     app.register_error_handler(HTTPException, _http_error)

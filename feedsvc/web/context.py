@@ -73,4 +73,9 @@ def page_context(section_scope: Scope | None = None) -> dict[str, Any]:
     links = feed_links(Scope())
     if section_scope is not None and section_scope.section is not None:
         links += feed_links(section_scope)
-    return {"site": site, "feed_links": links, "stylesheet": asset_url(site, "site.css")}
+    return {
+        "site": site,
+        "feed_links": links,
+        "stylesheet": asset_url(site, "site.css"),
+        "icon": asset_url(site, "icon.svg"),
+    }

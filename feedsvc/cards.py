@@ -1,0 +1,144 @@
+"""Preview cards: a 1200x630 PNG per article version for link previews (Open Graph, Twitter).
+
+Drawn with Pillow in the bundled DejaVu Sans (openly licensed, see fonts/LICENSE-DejaVu.txt).
+Characters the font lacks are transliterated (東京 -> "Dong Jing") rather than drawn as empty
+boxes. Cards are made once per version and kept on disk; the version is part of the URL, so
+a card can be cached forever.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import io
+import os
+import tempfile
+from dataclasses import dataclass
+from functools import lru_cache
+from pathlib import Path
+
+from fontTools.ttLib import TTFont
+from PIL import Image, ImageDraw, ImageFont
+from text_unidecode import unidecode
+
+WIDTH, HEIGHT = 1200, 630
+STYLE = "1"  # bump when the drawing changes: every card gets a new version
+FONTS = Path(__file__).resolve().parent / "fonts"
+REGULAR, BOLD = FONTS / "DejaVuSans.ttf", FONTS / "DejaVuSans-Bold.ttf"
+BACKGROUND, INK, ACCENT, MUTED = "#10243e", "#ffffff", "#ffb703", "#b8c4d6"
+MARGIN = 72
+
+
+@dataclass(frozen=True, slots=True)
+class Card:
+    """What a card shows."""
+
+    title: str
+    section: str
+    date: str
+    site: str
+
+    @property
+    def version(self) -> str:
+        """Return a short digest of everything drawn: it changes exactly when the picture does."""
+        text = "\x1f".join((STYLE, self.title, self.section, self.date, self.site))
+        return hashlib.sha256(text.encode("utf-8")).hexdigest()[:12]
+
+
+@lru_cache(maxsize=4)
+def _coverage(path: Path) -> frozenset[int]:
+    with TTFont(path, lazy=True) as font:
+        return frozenset(font.getBestCmap())
+
+
+def drawable(text: str, font_path: Path = BOLD) -> str:
+    """Return `text` with every character the font lacks transliterated (or dropped)."""
+    covered = _coverage(font_path)
+    out = []
+    for char in text:
+        if ord(char) in covered or char.isspace():
+            out.append(char)
+        else:
+            out.append("".join(c for c in unidecode(char) if ord(c) in covered))
+    return " ".join("".join(out).split())
+
+
+@lru_cache(maxsize=32)
+def _font(path: Path, size: int) -> ImageFont.FreeTypeFont:
+    return ImageFont.truetype(str(path), size)
+
+
+def _wrap(
+    draw: ImageDraw.ImageDraw, text: str, font: ImageFont.FreeTypeFont, width: int
+) -> list[str]:
+    lines: list[str] = []
+    for word in text.split():
+        if lines and draw.textlength(f"{lines[-1]} {word}", font=font) <= width:
+            lines[-1] = f"{lines[-1]} {word}"
+        else:
+            lines.append(word)
+    return lines
+
+
+def _fit_title(draw: ImageDraw.ImageDraw, title: str) -> tuple[ImageFont.FreeTypeFont, list[str]]:
+    width = WIDTH - 2 * MARGIN
+    for size in (76, 68, 60, 54, 48, 42):
+        font = _font(BOLD, size)
+        lines = _wrap(draw, title, font, width)
+        if len(lines) <= 4 and all(draw.textlength(line, font=font) <= width for line in lines):
+            return font, lines
+    font = _font(BOLD, 42)
+    lines = _wrap(draw, title, font, width)[:4]
+    while draw.textlength(lines[-1] + "…", font=font) > width and " " in lines[-1]:
+        lines[-1] = lines[-1].rsplit(" ", 1)[0]
+    lines[-1] += "…"
+    return font, lines
+
+
+def render_card(card: Card) -> bytes:
+    """Return the card as PNG bytes (deterministic for the same card and Pillow)."""
+    image = Image.new("RGB", (WIDTH, HEIGHT), BACKGROUND)
+    draw = ImageDraw.Draw(image)
+    draw.rectangle((0, 0, 16, HEIGHT), fill=ACCENT)
+    small = _font(BOLD, 30)
+    draw.text((MARGIN, 60), drawable(card.section).upper(), font=small, fill=ACCENT)
+    font, lines = _fit_title(draw, drawable(card.title) or "Untitled")
+    line_height = int(font.size * 1.18)
+    top = (HEIGHT - line_height * len(lines)) // 2
+    for n, line in enumerate(lines):
+        draw.text((MARGIN, top + n * line_height), line, font=font, fill=INK)
+    footer = _font(REGULAR, 30)
+    draw.text((MARGIN, HEIGHT - 96), drawable(card.site, REGULAR), font=footer, fill=INK)
+    date = drawable(card.date, REGULAR)
+    draw.text(
+        (WIDTH - MARGIN - draw.textlength(date, font=footer), HEIGHT - 96),
+        date,
+        font=footer,
+        fill=MUTED,
+    )
+    out = io.BytesIO()
+    image.save(out, "PNG", optimize=True)
+    return out.getvalue()
+
+
+class CardStore:
+    """Cards on disk, by version: made once, shared by every worker, written atomically."""
+
+    def __init__(self, folder: Path) -> None:
+        self.folder = folder
+
+    def get(self, card: Card) -> bytes:
+        """Return the card's PNG, drawing and keeping it on first use."""
+        path = self.folder / f"{card.version}.png"
+        try:
+            return path.read_bytes()
+        except FileNotFoundError:
+            pass
+        body = render_card(card)
+        try:
+            self.folder.mkdir(parents=True, exist_ok=True)
+            with tempfile.NamedTemporaryFile(dir=self.folder, delete=False, suffix=".tmp") as tmp:
+                tmp.write(body)
+            os.replace(tmp.name, path)
+        except OSError:
+            pass  # a read-only disk only costs drawing the card again
+        return body
