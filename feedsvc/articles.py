@@ -1,7 +1,8 @@
 """Parse the plain-text seed format into Article records (pure: text in, Article out).
 
-The format: line 1 the section; a blank line; the title; a blank line; usually the title
-again (dropped when it equals the title); then paragraphs separated by blank lines.
+The format: an optional YAML front-matter block (see frontmatter.py); line 1 the section; a
+blank line; the title; a blank line; usually the title again (dropped when it equals the title);
+then paragraphs separated by blank lines.
 """
 
 from __future__ import annotations
@@ -9,11 +10,12 @@ from __future__ import annotations
 import hashlib
 import json
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from slugify import slugify
 
 from feedsvc.errors import ArticleError
+from feedsvc.frontmatter import FrontMatter, split_front_matter
 
 MAX_SECTION_CHARS = 100
 MAX_TITLE_CHARS = 300
@@ -34,18 +36,21 @@ class Article:
     section: str
     title: str
     paragraphs: tuple[str, ...]
+    front: FrontMatter = field(default_factory=FrontMatter)
 
     @property
     def summary(self) -> str:
-        """Return the first paragraph."""
-        return self.paragraphs[0]
+        """Return the front matter's summary, or the first paragraph."""
+        return self.front.summary or self.paragraphs[0]
 
     @property
     def content_hash(self) -> str:
         """Return a digest of what readers see; it changes exactly when the content does."""
-        canonical = json.dumps(
-            [self.section, self.title, list(self.paragraphs)], ensure_ascii=False
-        ).encode("utf-8")
+        parts: list[object] = [self.section, self.title, list(self.paragraphs)]
+        front = self.front.canonical()
+        if front:
+            parts.append(front)
+        canonical = json.dumps(parts, ensure_ascii=False, sort_keys=True).encode("utf-8")
         return hashlib.sha256(canonical).hexdigest()
 
 
@@ -86,6 +91,10 @@ def parse_article(text: str | bytes, *, source: str, key: str | None = None) -> 
     text = text.replace("\r\n", "\n").replace("\r", "\n").strip()
     if not text:
         raise ArticleError(source, "empty", "is empty")
+    front, text = split_front_matter(text, source=source)
+    text = text.strip()
+    if not text:
+        raise ArticleError(source, "no-section", "has front matter but no article after it")
     # Line 1 is the section even when the blank line after it is missing.
     first_line, _, rest = text.partition("\n")
     section = _one_line(first_line)
@@ -108,4 +117,6 @@ def parse_article(text: str | bytes, *, source: str, key: str | None = None) -> 
     if not paragraphs:
         raise ArticleError(source, "no-body", "has a title but no paragraphs")
     stem = key if key is not None else source.rsplit("/", 1)[-1].removesuffix(".txt")
-    return Article(key=stem, section=section, title=title, paragraphs=tuple(paragraphs))
+    return Article(
+        key=stem, section=section, title=title, paragraphs=tuple(paragraphs), front=front
+    )

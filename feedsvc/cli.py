@@ -13,7 +13,7 @@ import click
 from feedsvc.catalog import open_catalog
 from feedsvc.config import Settings, load_settings
 from feedsvc.errors import ArticleError, FeedsvcError
-from feedsvc.ingest import IngestReport, ingest, read_article, scan
+from feedsvc.ingest import IngestReport, Rejected, ingest, read_article, scan
 
 EXIT_PROBLEMS = 1
 EXIT_ERROR = 2
@@ -24,22 +24,38 @@ def _settings(ctx: click.Context) -> Settings:
     return value
 
 
-def _run_ingest(settings: Settings) -> IngestReport:
+def run_ingest(settings: Settings) -> IngestReport:
+    """Ingest the seeds folder once with these settings."""
     catalog = open_catalog(settings.database)
     try:
-        return ingest(catalog, settings.seeds_dir, site_host=settings.site.host)
+        return ingest(
+            catalog,
+            settings.seeds_dir,
+            site_host=settings.site.host,
+            max_bytes=settings.max_file_kb * 1024,
+            tombstone_days=settings.tombstone_days,
+        )
     finally:
         catalog.close()
+
+
+def _print_problem(item: Rejected, *, err: bool) -> None:
+    click.echo(f"{item.path}: {item.reason} [{item.code}]", err=err)
+    if item.hint:
+        click.echo(f"    hint: {item.hint}", err=err)
 
 
 def _print_report(report: IngestReport) -> None:
     click.echo(
         f"added {len(report.added)}, changed {len(report.changed)}, "
         f"unchanged {len(report.unchanged)}, removed {len(report.removed)}, "
-        f"rejected {len(report.rejected)}"
+        f"renamed {len(report.renamed)}, rejected {len(report.rejected)}"
     )
+    for old, new in report.renamed:
+        click.echo(f"renamed {old} -> {new}")
     for item in report.rejected:
-        click.echo(f"rejected {item.path}: {item.reason} [{item.code}]", err=True)
+        click.echo("rejected ", err=True, nl=False)
+        _print_problem(item, err=True)
 
 
 class _Group(click.Group):
@@ -76,27 +92,50 @@ def cli(
 @cli.command("ingest")
 @click.pass_context
 def ingest_command(ctx: click.Context) -> None:
-    """Bring the catalog up to date with the seeds folder and print what changed."""
-    _print_report(_run_ingest(_settings(ctx)))
+    """Bring the catalog up to date with the seeds folder and print what changed.
+
+    With FEEDSVC_WEBSUB_HUB set, the hub is told which feeds changed.
+    """
+    settings = _settings(ctx)
+    report = run_ingest(settings)
+    _print_report(report)
+    if settings.websub_hub and report.changed_anything:
+        from feedsvc.live import changed_feeds
+        from feedsvc.websub import HubNotifier
+
+        notifier = HubNotifier(settings.websub_hub).start()
+        notifier.publish(changed_feeds(settings, report))
+        notifier.drain(60)
+        notifier.stop()
+        click.echo(f"websub: {notifier.sent} pings sent, {notifier.failed} failed")
 
 
 @cli.command()
 @click.pass_context
 def check(ctx: click.Context) -> None:
-    """Parse every article file; list the problems and exit 1 if there are any."""
+    """Parse every article file; list the problems (code, reason, hint); exit 1 if any."""
     settings = _settings(ctx)
-    problems: list[ArticleError] = []
+    problems: list[Rejected] = []
     files = scan(settings.seeds_dir)
     for path in files:
         try:
-            read_article(path)
+            read_article(path, max_bytes=settings.max_file_kb * 1024)
         except ArticleError as exc:
-            problems.append(exc)
+            problems.append(Rejected(exc.source, exc.code, exc.reason))
     for problem in problems:
-        click.echo(f"{problem.source}: {problem.reason} [{problem.code}]")
+        _print_problem(problem, err=False)
     click.echo(f"{len(files)} files checked, {len(problems)} with problems")
     if problems:
         sys.exit(EXIT_PROBLEMS)
+
+
+@cli.command()
+@click.pass_context
+def watch(ctx: click.Context) -> None:
+    """Keep the catalog up to date as seed files change (what `serve` runs beside the server)."""
+    from feedsvc.live import watch_forever
+
+    watch_forever(_settings(ctx))
 
 
 @cli.command()
@@ -110,11 +149,20 @@ def check(ctx: click.Context) -> None:
     show_default="number of cores",
 )
 @click.option("--reload", is_flag=True, help="Restart when the code changes (development).")
+@click.option(
+    "--watch/--no-watch",
+    "live",
+    default=None,
+    help="Follow changes to the seeds folder (default: FEEDSVC_WATCH, on).",
+)
 @click.pass_context
-def serve(ctx: click.Context, host: str, port: int, workers: int, reload: bool) -> None:
+def serve(
+    ctx: click.Context, host: str, port: int, workers: int, reload: bool, live: bool | None
+) -> None:
     """Ingest, then serve the site with the granian production server.
 
-    Logs every request; stops gracefully on SIGTERM or Ctrl-C.
+    Logs every request; stops gracefully on SIGTERM or Ctrl-C. Unless --no-watch, a watcher
+    process re-ingests within moments of a seed file being added, edited, renamed or removed.
     """
     from granian import Granian
     from granian.constants import Interfaces
@@ -122,34 +170,41 @@ def serve(ctx: click.Context, host: str, port: int, workers: int, reload: bool) 
     settings = _settings(ctx)
     if "FEEDSVC_SITE_URL" not in os.environ and ctx.find_root().params["site_url"] is None:
         shown = f"[{host}]" if ":" in host else host
-        settings = load_settings(
-            os.environ, {"SITE_URL": f"http://{shown}:{port}"} | _overrides(settings)
-        )
-    _print_report(_run_ingest(settings))
+        overrides = {"SEEDS_DIR": settings.seeds_dir, "DATABASE": settings.database}
+        settings = load_settings(os.environ, {"SITE_URL": f"http://{shown}:{port}", **overrides})
+    _print_report(run_ingest(settings))
     # Workers are separate processes: they read the same settings from the environment.
     os.environ.update(
         FEEDSVC_SEEDS_DIR=str(settings.seeds_dir.resolve()),
         FEEDSVC_DATABASE=str(settings.database.resolve()),
         FEEDSVC_SITE_URL=settings.site.url,
     )
-    click.echo(
-        f"serving {settings.site.url}/ (feeds: {settings.site.url}/feeds/atom.xml, "
-        f"{settings.site.url}/feeds/rss.xml)"
-    )
-    Granian(
-        "feedsvc:create_app",
-        factory=True,
-        address=host,
-        port=port,
-        workers=workers,
-        interface=Interfaces.WSGI,
-        log_access=True,
-        # One Python thread per worker process: feedgen swaps the process locale while it
-        # formats RSS dates, which is not thread-safe. Concurrency comes from the workers.
-        blocking_threads=1,
-        reload=reload,
-        reload_paths=[Path(__file__).parent] if reload else None,
-    ).serve()
+    watcher = None
+    if settings.watch if live is None else live:
+        from feedsvc.live import start_watcher_process
+
+        watcher = start_watcher_process(load_settings(os.environ))
+    site = settings.site.url
+    click.echo(f"serving {site}/ (feeds: {site}/feeds/atom.xml, {site}/feeds/rss.xml)")
+    try:
+        Granian(
+            "feedsvc:create_app",
+            factory=True,
+            address=host,
+            port=port,
+            workers=workers,
+            interface=Interfaces.WSGI,
+            log_access=True,
+            # One Python thread per worker process: feedgen swaps the process locale while it
+            # formats RSS dates, which is not thread-safe. Concurrency comes from the workers.
+            blocking_threads=1,
+            reload=reload,
+            reload_paths=[Path(__file__).parent] if reload else None,
+        ).serve()
+    finally:
+        if watcher is not None:
+            watcher.terminate()
+            watcher.join(10)
 
 
 @cli.command("nginx-conf")
@@ -167,10 +222,6 @@ def nginx_conf(upstream: str, listen: str, server_name: str, cache_dir: str) -> 
         ),
         nl=False,
     )
-
-
-def _overrides(settings: Settings) -> dict[str, Any]:
-    return {"SEEDS_DIR": settings.seeds_dir, "DATABASE": settings.database}
 
 
 def main() -> None:

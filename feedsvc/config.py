@@ -56,6 +56,11 @@ class Settings:
     page_max_age: int = 60
     cache_mb: int = 32
     trust_proxy: bool = False
+    max_file_kb: int = 1024
+    tombstone_days: int = 30
+    watch: bool = True
+    rescan_seconds: int = 30
+    websub_hub: str | None = None
 
     @property
     def cards(self) -> Path:
@@ -71,6 +76,16 @@ def _site_url(name: str, value: Any) -> str:
     if parts.query or parts.fragment:
         raise ConfigError(name, f"{text!r} must not have a query or fragment")
     return f"{parts.scheme}://{parts.netloc}{parts.path}".rstrip("/")
+
+
+def _hub_url(name: str, value: Any) -> str | None:
+    text = str(value).strip()
+    if not text:
+        return None
+    parts = urlsplit(text)
+    if parts.scheme not in ("http", "https") or not parts.netloc:
+        raise ConfigError(name, f"{text!r} is not an absolute http(s) URL")
+    return text
 
 
 def _text(name: str, value: Any) -> str:
@@ -125,6 +140,11 @@ _TABLE: dict[str, tuple[str, Callable[[str, Any], Any]]] = {
     "PAGE_MAX_AGE": ("page_max_age", _whole(0, 31_536_000)),
     "CACHE_MB": ("cache_mb", _whole(1, 65_536)),
     "TRUST_PROXY": ("trust_proxy", _flag),
+    "MAX_FILE_KB": ("max_file_kb", _whole(1, 1_048_576)),
+    "TOMBSTONE_DAYS": ("tombstone_days", _whole(0, 36_500)),
+    "WATCH": ("watch", _flag),
+    "RESCAN_SECONDS": ("rescan_seconds", _whole(1, 86_400)),
+    "WEBSUB_HUB": ("websub_hub", _hub_url),
 }
 
 

@@ -25,12 +25,13 @@ from feedgen.feed import FeedGenerator
 from lxml import etree
 from markupsafe import Markup, escape
 
-from feedsvc.catalog import Record
+from feedsvc.catalog import Record, Tombstone
 from feedsvc.config import Site
 
 GENERATOR = "feedsvc"
 ATOM_NS = "http://www.w3.org/2005/Atom"
 HISTORY_NS = "http://purl.org/syndication/history/1.0"
+TOMBSTONES_NS = "http://purl.org/atompub/tombstones/1.0"
 JSON_FEED_VERSION = "https://jsonfeed.org/version/1.1"
 
 
@@ -50,6 +51,8 @@ class FeedInfo:
     current_url: str | None = None  # archive documents: the subscription feed
     prev_archive_url: str | None = None  # the next older archive document
     next_archive_url: str | None = None  # the next newer archive document
+    hub_url: str | None = None  # a WebSub hub that readers may subscribe through
+    tombstones: tuple[Tombstone, ...] = ()  # withdrawn articles (RFC 6721; Atom only)
 
     def history_links(self) -> list[tuple[str, str]]:
         """Return the RFC 5005 links as (rel, href) pairs."""
@@ -78,7 +81,10 @@ class _FeedsvcExtension(BaseExtension):  # type: ignore[misc]
     media_type: str
 
     def extend_ns(self) -> dict[str, str]:
-        return {"fh": HISTORY_NS} if self.info.archive else {}
+        spaces = {"fh": HISTORY_NS} if self.info.archive else {}
+        if self.info.tombstones and self.media_type == ATOM.media_type:
+            spaces["at"] = TOMBSTONES_NS
+        return spaces
 
     def _common(self, root: Any, parent: Any) -> None:
         if self.info.stylesheet_url:
@@ -92,15 +98,28 @@ class _FeedsvcExtension(BaseExtension):  # type: ignore[misc]
 
     def extend_atom(self, feed: Any) -> Any:
         self._common(feed, feed)
+        for tombstone in self.info.tombstones:
+            deleted = etree.SubElement(
+                feed,
+                f"{{{TOMBSTONES_NS}}}deleted-entry",
+                ref=tombstone.entry_id,
+                when=rfc3339(tombstone.removed),
+            )
+            etree.SubElement(
+                deleted, f"{{{ATOM_NS}}}link", href=self.info.site.absolute(tombstone.path)
+            )
         return feed
 
     def extend_rss(self, feed: Any) -> Any:
         channel = feed.find("channel")
         self._common(feed, channel)
-        for rel, href in self.info.history_links():
-            etree.SubElement(
-                channel, f"{{{ATOM_NS}}}link", href=href, rel=rel, type=self.media_type
-            )
+        links = self.info.history_links()
+        if self.info.hub_url:
+            links.append(("hub", self.info.hub_url))
+        for rel, href in links:
+            link = etree.SubElement(channel, f"{{{ATOM_NS}}}link", href=href, rel=rel)
+            if rel != "hub":
+                link.set("type", self.media_type)
         return feed
 
 
@@ -118,6 +137,8 @@ def _generator(info: FeedInfo, media_type: str) -> FeedGenerator:
     fg.link(href=info.self_url, rel="self", type=media_type)
     for rel, href in info.history_links():
         fg.link(href=href, rel=rel, type=media_type)
+    if info.hub_url:
+        fg.link(href=info.hub_url, rel="hub")
     fg.link(href=info.page_url, rel="alternate", type="text/html")
     fg.updated(info.updated)
     return fg
@@ -130,7 +151,8 @@ def _entry(fg: FeedGenerator, record: Record, site: Site) -> Any:
     fe.link(href=site.absolute(record.path), rel="alternate", type="text/html")
     fe.published(record.published)
     fe.updated(record.updated)
-    fe.category(term=record.section, label=record.section)
+    for category in record.categories:
+        fe.category(term=category, label=category)
     return fe
 
 
@@ -140,7 +162,7 @@ def build_atom(info: FeedInfo, records: Sequence[Record]) -> bytes:
     fg.subtitle(info.subtitle)
     for record in records:
         fe = _entry(fg, record, info.site)
-        fe.author({"name": info.site.author})
+        fe.author({"name": record.author or info.site.author})
         fe.summary(record.summary, type="text")
         fe.content(content_html(record), type="html")
     return bytes(fg.atom_str(pretty=True))
@@ -153,7 +175,7 @@ def build_rss(info: FeedInfo, records: Sequence[Record]) -> bytes:
     fg.load_extension("dc", atom=False, rss=True)
     for record in records:
         fe = _entry(fg, record, info.site)
-        fe.dc.dc_creator(info.site.author)
+        fe.dc.dc_creator(record.author or info.site.author)
         # RSS readers treat <description> as HTML: the plain-text summary is escaped for it.
         fe.description(str(escape(record.summary)))
         fe.content(content_html(record), type="html")
@@ -174,6 +196,8 @@ def build_json(info: FeedInfo, records: Sequence[Record]) -> bytes:
     }
     if info.prev_archive_url:
         document["next_url"] = info.prev_archive_url  # JSON Feed pages towards older items
+    if info.hub_url:
+        document["hubs"] = [{"type": "WebSub", "url": info.hub_url}]
     document["items"] = [
         {
             "id": record.entry_id,
@@ -183,8 +207,8 @@ def build_json(info: FeedInfo, records: Sequence[Record]) -> bytes:
             "summary": record.summary,
             "date_published": rfc3339(record.published),
             "date_modified": rfc3339(record.updated),
-            "authors": [author],
-            "tags": [record.section],
+            "authors": [{"name": record.author}] if record.author else [author],
+            "tags": list(record.categories),
             "language": info.site.language,
         }
         for record in records

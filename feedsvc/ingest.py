@@ -3,8 +3,6 @@
 from __future__ import annotations
 
 import itertools
-import json
-import logging
 import os
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
@@ -13,11 +11,30 @@ from urllib.parse import quote
 
 from feedsvc.articles import Article, parse_article, slug_for
 from feedsvc.catalog import Catalog, format_time
+from feedsvc.catalog.writer import Batch, Stored, Values, write
 from feedsvc.errors import ArticleError
 
-log = logging.getLogger(__name__)
+DEFAULT_MAX_BYTES = 1024 * 1024
+DEFAULT_TOMBSTONE_DAYS = 30
 
-MAX_FILE_BYTES = 1024 * 1024
+HINTS = {
+    "empty": "Write the section on line 1, the title after a blank line, then paragraphs.",
+    "no-section": "Put the article (section, title, paragraphs) after the front matter.",
+    "no-title": "Add a blank line and the title after the section line.",
+    "no-body": "Add at least one paragraph after the title.",
+    "binary": "Only UTF-8 text files are articles: move this file out of the seeds folder.",
+    "not-utf8": "Save the file as UTF-8 (most editors have 'Save with encoding').",
+    "control-character": "Remove the invisible control character (often pasted from elsewhere).",
+    "title-too-long": "Shorten the title; put the rest in the first paragraph.",
+    "section-too-long": "Use a short section name such as 'World News'.",
+    "too-large": "Split the article, or raise FEEDSVC_MAX_FILE_KB.",
+    "front-matter": "Fix the block between the '---' lines (date, updated, author, tags, summary).",
+    "unreadable": "Check the file's permissions: feedsvc must be able to read it.",
+    "vanished": "It was deleted or renamed while being read; the next scan picks it up.",
+    "not-a-file": "Only regular files ending in .txt are articles.",
+    "symlink-outside": "Copy the file into the seeds folder instead of linking to it.",
+    "seeds-unreadable": "Check FEEDSVC_SEEDS_DIR: the folder must exist and be readable.",
+}
 
 
 @dataclass(frozen=True, slots=True)
@@ -28,6 +45,11 @@ class Rejected:
     code: str
     reason: str
 
+    @property
+    def hint(self) -> str:
+        """Return what to do about it."""
+        return HINTS.get(self.code, "")
+
 
 @dataclass(frozen=True, slots=True)
 class IngestReport:
@@ -37,21 +59,26 @@ class IngestReport:
     changed: tuple[str, ...] = ()
     unchanged: tuple[str, ...] = ()
     removed: tuple[str, ...] = ()
-    rejected: tuple[Rejected, ...] = field(default=())
+    renamed: tuple[tuple[str, str], ...] = ()
+    rejected: tuple[Rejected, ...] = ()
+    sections: frozenset[str] = field(default=frozenset())  # slugs of sections that changed
+    tombstones_expired: bool = False
 
     @property
     def changed_anything(self) -> bool:
         """Return whether what is published changed."""
-        return bool(self.added or self.changed or self.removed)
+        return bool(
+            self.added or self.changed or self.removed or self.renamed or self.tombstones_expired
+        )
 
 
 def _ignored(name: str) -> bool:
     # Hidden files, editor backups and lock files are never articles.
-    return name.startswith((".", "#", "~")) or name.endswith(("~", ".swp", ".tmp"))
+    return name.startswith((".", "#", "~")) or name.endswith(("~", ".swp", ".tmp", ".bak"))
 
 
 def scan(seeds_dir: Path) -> list[Path]:
-    """Return the article files of the seeds folder, sorted by name."""
+    """Return the article files of the seeds folder (top level only), sorted by name."""
     try:
         names = sorted(os.listdir(seeds_dir))
     except OSError as exc:
@@ -59,27 +86,44 @@ def scan(seeds_dir: Path) -> list[Path]:
     return [seeds_dir / name for name in names if name.endswith(".txt") and not _ignored(name)]
 
 
-def read_article(path: Path) -> Article:
+def key_of(path: Path) -> str:
+    """Return the article key of a file: its name without '.txt'."""
+    return path.name.removesuffix(".txt")
+
+
+def file_sig(path: Path) -> str:
+    """Return size, modification time and inode: a hint that the file may have changed.
+
+    Never a date: dates come from the catalog, not from files.
+    """
+    try:
+        status = path.stat()
+    except FileNotFoundError:
+        raise ArticleError(str(path), "vanished", "disappeared while it was being read") from None
+    except OSError as exc:
+        raise ArticleError(str(path), "unreadable", exc.strerror or str(exc)) from None
+    return f"{status.st_size}:{status.st_mtime_ns}:{status.st_ino}"
+
+
+def read_article(path: Path, *, max_bytes: int = DEFAULT_MAX_BYTES) -> Article:
     """Read and parse one article file, raising ArticleError with its path and reason."""
     source = str(path)
     try:
         if path.is_symlink() and not path.resolve().is_relative_to(path.parent.resolve()):
             raise ArticleError(
-                source, "symlink-outside", "is a link to a file outside the seeds folder"
+                source, "symlink-outside", "links to a file outside the seeds folder"
             )
         if not path.is_file():
             raise ArticleError(source, "not-a-file", "is not a regular file")
-        size = path.stat().st_size
-        if size > MAX_FILE_BYTES:
-            raise ArticleError(
-                source, "too-large", f"is {size} bytes, over the limit of {MAX_FILE_BYTES}"
-            )
-        data = path.read_bytes()
+        with path.open("rb") as handle:
+            data = handle.read(max_bytes + 1)
     except FileNotFoundError:
         raise ArticleError(source, "vanished", "disappeared while it was being read") from None
     except OSError as exc:
         raise ArticleError(source, "unreadable", exc.strerror or str(exc)) from None
-    return parse_article(data, source=source, key=path.name.removesuffix(".txt"))
+    if len(data) > max_bytes:
+        raise ArticleError(source, "too-large", f"is over the limit of {max_bytes // 1024} KiB")
+    return parse_article(data, source=source, key=key_of(path))
 
 
 def _unique_slug(title: str, key: str, taken: dict[str, str]) -> str:
@@ -88,94 +132,151 @@ def _unique_slug(title: str, key: str, taken: dict[str, str]) -> str:
     while taken.get(slug, key) != key:
         number += 1
         slug = f"{base}-{number}"
+    taken[slug] = key
     return slug
 
 
+class _Run:
+    """One ingest: the decisions for each file, written through one batch."""
+
+    def __init__(self, batch: Batch, moment: datetime, tag_base: str) -> None:
+        self.batch = batch
+        self.taken = batch.taken_slugs()
+        self.tag_base = tag_base
+        self.ticks = (format_time(moment + timedelta(microseconds=n)) for n in itertools.count())
+        self.sections: set[str] = set()
+
+    def values(self, article: Article, row: Stored | None, sig: str, *, edited: bool) -> Values:
+        front = article.front
+        if row is not None and row.title == article.title:
+            slug = row.slug
+        else:
+            slug = _unique_slug(article.title, article.key, self.taken)
+        if row is None:
+            tick = next(self.ticks)
+            published = format_time(front.date) if front.date else tick
+            updated = format_time(front.updated) if front.updated else published
+        else:
+            published = format_time(front.date) if front.date else row.published
+            if edited:
+                updated = format_time(front.updated) if front.updated else next(self.ticks)
+            else:
+                updated = row.updated
+        section_slug = slug_for(article.section, fallback="section")
+        self.sections.add(section_slug)
+        return Values(
+            key=article.key,
+            slug=slug,
+            section=article.section,
+            section_slug=section_slug,
+            title=article.title,
+            paragraphs=article.paragraphs,
+            content_hash=article.content_hash,
+            published=published,
+            updated=updated,
+            author=front.author,
+            tags=front.tags,
+            summary=front.summary,
+            file_sig=sig,
+        )
+
+    def add(self, article: Article, sig: str) -> None:
+        entry_id = f"tag:{self.tag_base}:{quote(article.key, safe='')}"
+        self.batch.insert(self.values(article, None, sig, edited=True), entry_id)
+
+    def update(self, article: Article, row: Stored, sig: str) -> None:
+        edited = row.content_hash != article.content_hash
+        values = self.values(article, row, sig, edited=edited)
+        if values.slug != row.slug:
+            self.batch.keep_alias(row.slug, article.key, values.slug)
+        self.sections.add(row.section_slug)
+        self.batch.update(values)
+
+
 def ingest(
-    catalog: Catalog, seeds_dir: Path, *, site_host: str, now: datetime | None = None
+    catalog: Catalog,
+    seeds_dir: Path,
+    *,
+    site_host: str,
+    now: datetime | None = None,
+    max_bytes: int = DEFAULT_MAX_BYTES,
+    tombstone_days: int = DEFAULT_TOMBSTONE_DAYS,
 ) -> IngestReport:
-    """Bring the catalog in line with the seeds folder in one transaction; return the report."""
+    """Bring the catalog in line with the seeds folder in one transaction; return the report.
+
+    A file whose size, modification time and inode are as last seen is not read again. A new
+    file with the content of one that is gone (or was withdrawn) is that article, renamed.
+    A file that was published and is now broken keeps its last good version.
+    """
     moment = (now or datetime.now(UTC)).astimezone(UTC)
     stamp = format_time(moment)
-    # Articles added or changed together get successive microseconds, in file-name order:
-    # no two entries share a timestamp and the order readers see is explicit in the data.
-    ticks = (format_time(moment + timedelta(microseconds=n)) for n in itertools.count())
-    parsed: list[Article] = []
-    rejected: list[Rejected] = []
-    for path in scan(seeds_dir):
-        try:
-            parsed.append(read_article(path))
-        except ArticleError as exc:
-            log.warning("rejected %s: %s [%s]", exc.source, exc.reason, exc.code)
-            rejected.append(Rejected(exc.source, exc.code, exc.reason))
-
+    paths = scan(seeds_dir)
     added: list[str] = []
     changed: list[str] = []
     unchanged: list[str] = []
     removed: list[str] = []
-    with catalog.transaction() as db:
-        tag_base = catalog.ensure_tag_base(db, site_host, moment)
-        rows = catalog.all_rows()
-        taken = catalog.taken_slugs()
-        for article in parsed:
-            row = rows.get(article.key)
-            if (
-                row is not None
-                and row["removed"] is None
-                and row["content_hash"] == article.content_hash
-            ):
-                unchanged.append(article.key)
+    renamed: list[tuple[str, str]] = []
+    rejected: list[Rejected] = []
+    with write(catalog) as batch:
+        run = _Run(batch, moment, batch.tag_base(site_host, moment))
+        stored = batch.stored()
+        present: set[str] = set()
+        fresh: list[tuple[Article, str]] = []
+        for path in paths:
+            key = key_of(path)
+            present.add(key)
+            row = stored.get(key)
+            try:
+                sig = file_sig(path)
+                if row is not None and row.removed is None and row.file_sig == sig:
+                    unchanged.append(key)
+                    continue
+                fresh.append((read_article(path, max_bytes=max_bytes), sig))
+            except ArticleError as exc:
+                rejected.append(Rejected(exc.source, exc.code, exc.reason))
+        gone = sorted(k for k, row in stored.items() if row.removed is None and k not in present)
+        # Content that vanished under one name may reappear under another: a rename.
+        by_hash: dict[str, str] = {}
+        for key in gone:
+            by_hash.setdefault(stored[key].content_hash, key)
+        for row in sorted(stored.values(), key=lambda r: r.removed or "", reverse=True):
+            if row.removed is not None and row.key not in present:
+                by_hash.setdefault(row.content_hash, row.key)
+        for article, sig in fresh:
+            row = stored.get(article.key)
+            if row is None and article.content_hash in by_hash:
+                old = by_hash.pop(article.content_hash)
+                batch.rename(old, article.key)
+                renamed.append((old, article.key))
+                if old in gone:
+                    gone.remove(old)
+                row = stored[old]
+                run.update(article, row, sig)
                 continue
-            slug = row["slug"] if row is not None and row["title"] == article.title else None
-            if slug is None:
-                slug = _unique_slug(article.title, article.key, taken)
-                taken[slug] = article.key
-            values = {
-                "key": article.key,
-                "slug": slug,
-                "section": article.section,
-                "section_slug": slug_for(article.section, fallback="section"),
-                "title": article.title,
-                "paragraphs": json.dumps(list(article.paragraphs), ensure_ascii=False),
-                "content_hash": article.content_hash,
-                "updated": next(ticks),
-            }
             if row is None:
-                db.execute(
-                    "INSERT INTO articles (key, entry_id, slug, section, section_slug, title, "
-                    "paragraphs, content_hash, published, updated, seq) VALUES (:key, :entry_id, "
-                    ":slug, :section, :section_slug, :title, :paragraphs, :content_hash, "
-                    ":updated, :updated, (SELECT coalesce(max(seq), 0) + 1 FROM articles))",
-                    {**values, "entry_id": f"tag:{tag_base}:{quote(article.key, safe='')}"},
-                )
+                run.add(article, sig)
                 added.append(article.key)
-                continue
-            if row["slug"] != slug:
-                db.execute("DELETE FROM slug_aliases WHERE slug = ?", (slug,))
-                db.execute(
-                    "INSERT OR REPLACE INTO slug_aliases (slug, key) VALUES (?, ?)",
-                    (row["slug"], article.key),
-                )
-            if row["content_hash"] == article.content_hash:
-                values["updated"] = row["updated"]  # restored unchanged: keep its dates
-            db.execute(
-                "UPDATE articles SET slug = :slug, section = :section, section_slug = "
-                ":section_slug, title = :title, paragraphs = :paragraphs, content_hash = "
-                ":content_hash, updated = :updated, removed = NULL WHERE key = :key",
-                values,
-            )
-            changed.append(article.key)
-        # A file that is gone is withdrawn; one that is now broken keeps its last good version.
-        present = {article.key for article in parsed} | {
-            Path(item.path).name.removesuffix(".txt") for item in rejected
-        }
-        for key, row in sorted(rows.items()):
-            if row["removed"] is None and key not in present:
-                db.execute("UPDATE articles SET removed = ? WHERE key = ?", (stamp, key))
-                removed.append(key)
+            elif row.removed is None and row.content_hash == article.content_hash:
+                batch.set_file_sig(article.key, sig)  # touched, not changed
+                unchanged.append(article.key)
+            else:
+                run.update(article, row, sig)
+                changed.append(article.key)
+        for key in gone:
+            batch.remove(key, stamp)
+            run.sections.add(stored[key].section_slug)
+            removed.append(key)
+        expired = batch.expire_tombstones(moment - timedelta(days=tombstone_days))
         report = IngestReport(
-            tuple(added), tuple(changed), tuple(unchanged), tuple(removed), tuple(rejected)
+            added=tuple(added),
+            changed=tuple(changed),
+            unchanged=tuple(sorted(unchanged)),
+            removed=tuple(removed),
+            renamed=tuple(renamed),
+            rejected=tuple(rejected),
+            sections=frozenset(run.sections),
+            tombstones_expired=expired,
         )
         if report.changed_anything or catalog.meta("changed") is None:
-            catalog.bump_generation(db, stamp)
+            batch.bump(stamp)
     return report

@@ -9,7 +9,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 
-from feedsvc.catalog import Catalog, Record, Section
+from feedsvc.catalog import Catalog, Record, Section, Tombstone
 from feedsvc.config import Settings
 from feedsvc.errors import NotFound
 from feedsvc.feeds import FORMATS, FeedFormat, FeedInfo
@@ -81,16 +81,19 @@ class Publication:
         size = self.settings.feed_size
         return -(-slots // size) if slots > size else 0
 
-    def _updated(self, records: list[Record]) -> datetime:
-        return max((record.updated for record in records), default=None) or self.catalog.changed()
+    def _updated(self, records: list[Record], tombstones: list[Tombstone]) -> datetime:
+        times = [record.updated for record in records] + [t.removed for t in tombstones]
+        return max(times, default=None) or self.catalog.changed()
 
     def feed(self, scope: Scope, fmt: FeedFormat, block: int | None = None) -> Document:
         """Return the subscription feed of `scope`, or its archive block `block`."""
         site = self.settings.site
         size = self.settings.feed_size
         blocks = self.archive_blocks(scope)
+        tombstones: list[Tombstone] = []
         if block is None:
             records = self.catalog.latest(size, section_slug=scope.slug)
+            tombstones = self.catalog.tombstones(section_slug=scope.slug)
             links = {"prev_archive_url": scope.feed_path(fmt, blocks) if blocks else None}
         elif 1 <= block <= blocks:
             first = (block - 1) * size + 1
@@ -112,10 +115,12 @@ class Publication:
             else f"{section.name} — {site.description}",
             self_url=site.absolute(scope.feed_path(fmt, block)),
             page_url=site.absolute(scope.page_path),
-            updated=self._updated(records),
+            updated=self._updated(records, tombstones),
             site=site,
             stylesheet_url=site.absolute(STYLESHEET_PATH) if fmt.styled else None,
             archive=block is not None,
+            hub_url=self.settings.websub_hub,
+            tombstones=tuple(tombstones),
             **{name: site.absolute(path) if path else None for name, path in links.items()},
         )
         full = block is not None and block * size <= self.catalog.slots(section_slug=scope.slug)

@@ -13,7 +13,7 @@ def test_ingest_prints_the_report(runner: CliRunner, seeds: Path, database: Path
     args = ["--seeds-dir", str(seeds), "--database", str(database), "ingest"]
     first = runner.invoke(cli, args)
     assert first.exit_code == 0, first.output
-    assert "added 3, changed 0, unchanged 0, removed 0, rejected 0" in first.output
+    assert "added 3, changed 0, unchanged 0, removed 0, renamed 0, rejected 0" in first.output
     second = runner.invoke(cli, args)
     assert "added 0, changed 0, unchanged 3" in second.output
 

@@ -44,6 +44,7 @@ def record(
         content_hash="x",
         published=T0 + timedelta(hours=n),
         updated=T0 + timedelta(hours=n, minutes=n),
+        summary=paragraphs[0],
     )
 
 

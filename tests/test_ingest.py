@@ -177,7 +177,7 @@ def test_newer_schema_is_refused(database: Path) -> None:
 
 
 def test_migrates_a_version_1_catalog(database: Path) -> None:
-    from feedsvc.catalog import _MIGRATIONS
+    from feedsvc.catalog.schema import _MIGRATIONS
 
     database.parent.mkdir(parents=True)
     with sqlite3.connect(database) as db:

@@ -108,7 +108,11 @@ def _jsonld(record: Record, url: str, image: str) -> dict[str, Any]:
         "description": record.summary,
         "datePublished": _isodate(record.published),
         "dateModified": _isodate(record.updated),
-        "author": [{"@type": "Organization", "name": site.author}],
+        "author": [
+            {"@type": "Person", "name": record.author}
+            if record.author
+            else {"@type": "Organization", "name": site.author}
+        ],
         "publisher": organization,
         "mainEntityOfPage": {"@type": "WebPage", "@id": url},
         "articleSection": record.section,
@@ -116,7 +120,7 @@ def _jsonld(record: Record, url: str, image: str) -> dict[str, Any]:
         "url": url,
         "wordCount": sum(len(paragraph.split()) for paragraph in record.paragraphs),
         "image": [image],
-        "keywords": [record.section],
+        "keywords": list(record.categories),
     }
 
 
@@ -137,7 +141,7 @@ def article(slug: str) -> BaseResponse:
         "article.html",
         record=record,
         scope=scope,
-        tags=[record.section],
+        tags=record.categories,
         card_url=card_url,
         card_alt=f"{record.title} — {record.section}, {_humandate(record.published)}",
         jsonld=_jsonld(record, url, card_url),

@@ -51,9 +51,10 @@ def _feed_response(scope: Scope, filename: str, block: int | None) -> Response:
     response = Response(fmt.build(info, document.records), mimetype=fmt.media_type)
     links = [(info.self_url, "self", fmt.media_type), (info.page_url, "alternate", "text/html")]
     links += [(href, rel, fmt.media_type) for rel, href in info.history_links()]
-    response.headers["Link"] = ", ".join(
-        f'<{href}>; rel="{rel}"; type="{media_type}"' for href, rel, media_type in links
-    )
+    header = [f'<{href}>; rel="{rel}"; type="{media_type}"' for href, rel, media_type in links]
+    if info.hub_url:
+        header.append(f'<{info.hub_url}>; rel="hub"')
+    response.headers["Link"] = ", ".join(header)
     kind: Kind = "immutable" if document.immutable else "feed"
     return finish(response, kind, info.updated)
 

@@ -1,0 +1,190 @@
+"""Reading the catalog: typed queries over one SQLite connection."""
+
+from __future__ import annotations
+
+import sqlite3
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
+from datetime import datetime
+from pathlib import Path
+
+from feedsvc.catalog.records import (
+    COLUMNS,
+    Lookup,
+    Record,
+    Section,
+    Tombstone,
+    record_from_row,
+)
+from feedsvc.catalog.schema import connect, explain, parse_time
+from feedsvc.errors import CatalogError, NotFound
+
+
+class Catalog:
+    """A connection to the catalog with typed queries; sqlite3 errors become CatalogError."""
+
+    def __init__(self, connection: sqlite3.Connection, path: Path) -> None:
+        self._db = connection
+        self.path = path
+
+    @property
+    def connection(self) -> sqlite3.Connection:
+        """Return the underlying connection (for the writer and for tracing)."""
+        return self._db
+
+    @contextmanager
+    def errors(self) -> Iterator[None]:
+        """Turn sqlite3 errors raised in the block into CatalogError."""
+        try:
+            yield
+        except sqlite3.Error as exc:
+            raise CatalogError(str(self.path), explain(str(exc))) from exc
+
+    def close(self) -> None:
+        """Close the connection."""
+        self._db.close()
+
+    # -- reading ---------------------------------------------------------------------------
+
+    def _select(self, sql: str, params: Sequence[object] = ()) -> list[sqlite3.Row]:
+        with self.errors():
+            return self._db.execute(sql, params).fetchall()
+
+    def meta(self, name: str) -> str | None:
+        """Return one stored meta value."""
+        rows = self._select("SELECT value FROM meta WHERE name = ?", (name,))
+        return str(rows[0]["value"]) if rows else None
+
+    def data_version(self) -> int:
+        """Return SQLite's data_version: it changes when another connection commits."""
+        return int(self._select("PRAGMA data_version")[0][0])
+
+    def generation(self) -> int:
+        """Return a number that changes whenever ingest changes what is published."""
+        return int(self.meta("generation") or 0)
+
+    def changed(self) -> datetime:
+        """Return when ingest last changed what is published."""
+        text = self.meta("changed")
+        if text is None:
+            raise CatalogError(str(self.path), "the catalog has not been initialised by ingest")
+        return parse_time(text)
+
+    def tag_base(self) -> str:
+        """Return the RFC 4151 tagging entity ('host,date') minted when the catalog was made."""
+        base = self.meta("tag_base")
+        if base is None:
+            raise CatalogError(str(self.path), "the catalog has not been initialised by ingest")
+        return base
+
+    def latest(
+        self, limit: int, offset: int = 0, *, section_slug: str | None = None
+    ) -> list[Record]:
+        """Return published articles, newest first (ties broken by key, descending)."""
+        where = "removed IS NULL" + (" AND section_slug = ?" if section_slug else "")
+        params: list[object] = [section_slug] if section_slug else []
+        rows = self._select(
+            f"SELECT {COLUMNS} FROM articles WHERE {where} "  # noqa: S608 - fixed fragments
+            "ORDER BY published DESC, key DESC LIMIT ? OFFSET ?",
+            [*params, limit, offset],
+        )
+        return [record_from_row(row) for row in rows]
+
+    def count(self, *, section_slug: str | None = None) -> int:
+        """Return how many articles are published (in one section)."""
+        if section_slug:
+            rows = self._select(
+                "SELECT count(*) AS n FROM articles WHERE removed IS NULL AND section_slug = ?",
+                (section_slug,),
+            )
+        else:
+            rows = self._select("SELECT count(*) AS n FROM articles WHERE removed IS NULL")
+        return int(rows[0]["n"])
+
+    def sections(self) -> list[Section]:
+        """Return every section that has published articles, by name."""
+        rows = self._select(
+            "SELECT min(section) AS name, section_slug, count(*) AS n, max(updated) AS updated "
+            "FROM articles WHERE removed IS NULL GROUP BY section_slug ORDER BY name, section_slug"
+        )
+        return [
+            Section(row["name"], row["section_slug"], row["n"], parse_time(row["updated"]))
+            for row in rows
+        ]
+
+    def section(self, slug: str) -> Section:
+        """Return the section called `slug`, or raise NotFound."""
+        for section in self.sections():
+            if section.slug == slug:
+                return section
+        raise NotFound("section", slug)
+
+    def slots(self, *, section_slug: str | None = None) -> int:
+        """Return how many archive places the scope has used: every article ever, removed too."""
+        if section_slug:
+            rows = self._select(
+                "SELECT count(*) AS n FROM articles WHERE section_slug = ?", (section_slug,)
+            )
+        else:
+            rows = self._select("SELECT count(*) AS n FROM articles")
+        return int(rows[0]["n"])
+
+    def block(self, first: int, last: int, *, section_slug: str | None = None) -> list[Record]:
+        """Return the live articles ranked first..last (1-based, by seq) in scope, newest first."""
+        where = "section_slug = ?" if section_slug else "1"
+        params: list[object] = [section_slug] if section_slug else []
+        rows = self._select(
+            f"SELECT * FROM (SELECT {COLUMNS}, removed, row_number() OVER (ORDER BY seq) AS rank "  # noqa: S608
+            f"FROM articles WHERE {where}) WHERE rank BETWEEN ? AND ? AND removed IS NULL "
+            "ORDER BY published DESC, key DESC",
+            [*params, first, last],
+        )
+        return [record_from_row(row) for row in rows]
+
+    def stamps(self) -> list[tuple[str, datetime]]:
+        """Return (path, updated) of every live article, oldest first, for sitemaps."""
+        rows = self._select("SELECT slug, updated FROM articles WHERE removed IS NULL ORDER BY seq")
+        return [(f"/articles/{row['slug']}/", parse_time(row["updated"])) for row in rows]
+
+    def lookup(self, slug: str) -> Lookup:
+        """Return what `slug` leads to; raise NotFound when it was never an article's slug."""
+        rows = self._select(
+            f"SELECT {COLUMNS}, removed FROM articles WHERE slug = ?",  # noqa: S608
+            (slug,),
+        )
+        if not rows:
+            rows = self._select(
+                "SELECT a.slug, a.removed FROM slug_aliases s JOIN articles a USING (key) "
+                "WHERE s.slug = ?",
+                (slug,),
+            )
+            if not rows:
+                raise NotFound("article", slug)
+            if rows[0]["removed"] is not None:
+                return Lookup(removed=True)
+            return Lookup(redirect_to=rows[0]["slug"])
+        if rows[0]["removed"] is not None:
+            return Lookup(removed=True)
+        return Lookup(record=record_from_row(rows[0]))
+
+    def tombstones(self, *, section_slug: str | None = None, limit: int = 1000) -> list[Tombstone]:
+        """Return withdrawn articles still within their retention period, newest first."""
+        cutoff = self.meta("tombstone_cutoff") or ""
+        where = "removed IS NOT NULL AND removed > ?" + (
+            " AND section_slug = ?" if section_slug else ""
+        )
+        params: list[object] = [cutoff, *([section_slug] if section_slug else []), limit]
+        rows = self._select(
+            f"SELECT entry_id, removed, slug FROM articles WHERE {where} "  # noqa: S608
+            "ORDER BY removed DESC, key DESC LIMIT ?",
+            params,
+        )
+        return [
+            Tombstone(row["entry_id"], parse_time(row["removed"]), f"/articles/{row['slug']}/")
+            for row in rows
+        ]
+
+
+def open_catalog(path: Path, *, readonly: bool = False) -> Catalog:
+    """Open (and for a writer, create or migrate) the catalog at `path`."""
+    return Catalog(connect(path, readonly=readonly), path)

@@ -1,0 +1,106 @@
+"""Typed, immutable records the catalog hands to the rest of feedsvc."""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+from dataclasses import dataclass
+from datetime import datetime
+
+from feedsvc.catalog.schema import parse_time
+
+
+@dataclass(frozen=True, slots=True)
+class Record:
+    """One published article as the catalog holds it."""
+
+    key: str
+    entry_id: str
+    slug: str
+    section: str
+    section_slug: str
+    title: str
+    paragraphs: tuple[str, ...]
+    content_hash: str
+    published: datetime
+    updated: datetime
+    summary: str  # the front matter's, or the first paragraph
+    author: str | None = None  # the front matter's; None means the site's author
+    tags: tuple[str, ...] = ()  # from front matter, beyond the section
+
+    @property
+    def path(self) -> str:
+        """Return the site path of the permalink page."""
+        return f"/articles/{self.slug}/"
+
+    @property
+    def categories(self) -> tuple[str, ...]:
+        """Return the section, then the tags that differ from it."""
+        return (self.section, *(tag for tag in self.tags if tag != self.section))
+
+
+@dataclass(frozen=True, slots=True)
+class Section:
+    """One section with how many articles it has and when it last changed."""
+
+    name: str
+    slug: str
+    count: int
+    updated: datetime
+
+
+@dataclass(frozen=True, slots=True)
+class Lookup:
+    """What a slug leads to: a live article, a redirect to its current slug, or a removal."""
+
+    record: Record | None = None
+    redirect_to: str | None = None
+    removed: bool = False
+
+
+@dataclass(frozen=True, slots=True)
+class Tombstone:
+    """A withdrawn article, for RFC 6721 deleted-entry elements."""
+
+    entry_id: str
+    removed: datetime
+    path: str
+
+
+COLUMNS = ", ".join(
+    [
+        "key",
+        "entry_id",
+        "slug",
+        "section",
+        "section_slug",
+        "title",
+        "paragraphs",
+        "content_hash",
+        "published",
+        "updated",
+        "author",
+        "tags",
+        "summary",
+    ]
+)
+
+
+def record_from_row(row: sqlite3.Row) -> Record:
+    """Return the Record of an `articles` row selected with COLUMNS."""
+    paragraphs = tuple(json.loads(row["paragraphs"]))
+    return Record(
+        key=row["key"],
+        entry_id=row["entry_id"],
+        slug=row["slug"],
+        section=row["section"],
+        section_slug=row["section_slug"],
+        title=row["title"],
+        paragraphs=paragraphs,
+        content_hash=row["content_hash"],
+        published=parse_time(row["published"]),
+        updated=parse_time(row["updated"]),
+        summary=row["summary"] or paragraphs[0],
+        author=row["author"],
+        tags=tuple(json.loads(row["tags"])),
+    )

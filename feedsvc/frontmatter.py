@@ -1,0 +1,130 @@
+"""Optional YAML front matter at the top of an article file (pure).
+
+---
+date: 2024-03-01T09:30:00Z     # overrides the first-seen date (published)
+updated: 2024-03-02            # overrides the updated date
+author: Jane Doe
+tags: [Syria, Diplomacy]       # or "Syria, Diplomacy"
+summary: One line for feeds and previews.
+---
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from datetime import UTC, date, datetime, time
+from typing import Any
+
+import yaml
+
+from feedsvc.errors import ArticleError
+
+KEYS = ("date", "updated", "author", "tags", "summary")
+MAX_TAGS, MAX_TAG_CHARS, MAX_AUTHOR_CHARS, MAX_SUMMARY_CHARS = 20, 60, 120, 1000
+_BLOCK = re.compile(r"\A---[ \t]*\n(?P<yaml>.*?)\n---[ \t]*(?:\n|\Z)", re.DOTALL)
+
+
+@dataclass(frozen=True, slots=True)
+class FrontMatter:
+    """The fields a front-matter block may give; None (or empty) when absent."""
+
+    date: datetime | None = None
+    updated: datetime | None = None
+    author: str | None = None
+    tags: tuple[str, ...] = ()
+    summary: str | None = None
+
+    def canonical(self) -> dict[str, Any]:
+        """Return the given fields as JSON-able values, for the content hash."""
+        fields: dict[str, Any] = {
+            "date": self.date.isoformat() if self.date else None,
+            "updated": self.updated.isoformat() if self.updated else None,
+            "author": self.author,
+            "tags": list(self.tags),
+            "summary": self.summary,
+        }
+        return {name: value for name, value in fields.items() if value not in (None, [])}
+
+
+def _when(source: str, name: str, value: Any) -> datetime:
+    if isinstance(value, datetime):
+        moment = value
+    elif isinstance(value, date):
+        moment = datetime.combine(value, time(0, 0))
+    elif isinstance(value, str):
+        try:
+            moment = datetime.fromisoformat(value.strip())
+        except ValueError:
+            raise ArticleError(
+                source, "front-matter", f"front matter {name!r}: {value!r} is not a date"
+            ) from None
+    else:
+        raise ArticleError(source, "front-matter", f"front matter {name!r} is not a date")
+    # A date without a zone is read as UTC.
+    return (moment if moment.tzinfo else moment.replace(tzinfo=UTC)).astimezone(UTC)
+
+
+def _text(source: str, name: str, value: Any, limit: int) -> str:
+    if not isinstance(value, str | int | float) or isinstance(value, bool):
+        raise ArticleError(source, "front-matter", f"front matter {name!r} must be text")
+    text = " ".join(str(value).split())
+    if not text or len(text) > limit:
+        raise ArticleError(
+            source, "front-matter", f"front matter {name!r} must be 1 to {limit} characters"
+        )
+    return text
+
+
+def _tags(source: str, value: Any) -> tuple[str, ...]:
+    items = value.split(",") if isinstance(value, str) else value
+    if not isinstance(items, list):
+        raise ArticleError(source, "front-matter", "front matter 'tags' must be a list")
+    tags: list[str] = []
+    for item in items:
+        tag = _text(source, "tags", item, MAX_TAG_CHARS)
+        if tag not in tags:
+            tags.append(tag)
+    if len(tags) > MAX_TAGS:
+        raise ArticleError(source, "front-matter", f"more than {MAX_TAGS} tags")
+    return tuple(tags)
+
+
+def split_front_matter(text: str, *, source: str) -> tuple[FrontMatter, str]:
+    """Return the front matter of `text` (normalised newlines) and the text after it."""
+    if not text.startswith("---"):
+        return FrontMatter(), text
+    match = _BLOCK.match(text)
+    if match is None:
+        raise ArticleError(source, "front-matter", "front matter opened with '---' is never closed")
+    try:
+        data = yaml.safe_load(match["yaml"]) if match["yaml"].strip() else {}
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None)
+        where = f" on line {mark.line + 2}" if mark is not None else ""
+        raise ArticleError(
+            source, "front-matter", f"front matter is not valid YAML{where}"
+        ) from None
+    if not isinstance(data, dict):
+        raise ArticleError(source, "front-matter", "front matter must be 'name: value' lines")
+    unknown = sorted(str(key) for key in data if key not in KEYS)
+    if unknown:
+        raise ArticleError(
+            source,
+            "front-matter",
+            f"unknown front matter {', '.join(unknown)} (known: {', '.join(KEYS)})",
+        )
+    front = FrontMatter(
+        date=_when(source, "date", data["date"]) if data.get("date") is not None else None,
+        updated=_when(source, "updated", data["updated"])
+        if data.get("updated") is not None
+        else None,
+        author=_text(source, "author", data["author"], MAX_AUTHOR_CHARS)
+        if data.get("author") is not None
+        else None,
+        tags=_tags(source, data["tags"]) if data.get("tags") is not None else (),
+        summary=_text(source, "summary", data["summary"], MAX_SUMMARY_CHARS)
+        if data.get("summary") is not None
+        else None,
+    )
+    return front, text[match.end() :]
