@@ -11,7 +11,6 @@ summary: One line for feeds and previews.
 
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time
 from typing import Any
@@ -22,7 +21,6 @@ from feedsvc.errors import ArticleError
 
 KEYS = ("date", "updated", "author", "tags", "summary")
 MAX_TAGS, MAX_TAG_CHARS, MAX_AUTHOR_CHARS, MAX_SUMMARY_CHARS = 20, 60, 120, 1000
-_BLOCK = re.compile(r"\A---[ \t]*\n(?P<yaml>.*?)\n---[ \t]*(?:\n|\Z)", re.DOTALL)
 
 
 @dataclass(frozen=True, slots=True)
@@ -92,13 +90,15 @@ def _tags(source: str, value: Any) -> tuple[str, ...]:
 
 def split_front_matter(text: str, *, source: str) -> tuple[FrontMatter, str]:
     """Return the front matter of `text` (normalised newlines) and the text after it."""
-    if not text.startswith("---"):
+    lines = text.split("\n")
+    if lines[0].rstrip() != "---":
         return FrontMatter(), text
-    match = _BLOCK.match(text)
-    if match is None:
+    end = next((n for n, line in enumerate(lines[1:], 1) if line.rstrip() == "---"), None)
+    if end is None:
         raise ArticleError(source, "front-matter", "front matter opened with '---' is never closed")
+    block = "\n".join(lines[1:end])
     try:
-        data = yaml.safe_load(match["yaml"]) if match["yaml"].strip() else {}
+        data = yaml.safe_load(block) if block.strip() else {}
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         where = f" on line {mark.line + 2}" if mark is not None else ""
@@ -127,4 +127,4 @@ def split_front_matter(text: str, *, source: str) -> tuple[FrontMatter, str]:
         if data.get("summary") is not None
         else None,
     )
-    return front, text[match.end() :]
+    return front, "\n".join(lines[end + 1 :])

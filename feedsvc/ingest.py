@@ -91,11 +91,18 @@ def key_of(path: Path) -> str:
     return path.name.removesuffix(".txt")
 
 
+def _inside(path: Path) -> None:
+    """Refuse a symbolic link that leads out of the seeds folder."""
+    if path.is_symlink() and not path.resolve().is_relative_to(path.parent.resolve()):
+        raise ArticleError(str(path), "symlink-outside", "links to a file outside the seeds folder")
+
+
 def file_sig(path: Path) -> str:
     """Return size, modification time and inode: a hint that the file may have changed.
 
     Never a date: dates come from the catalog, not from files.
     """
+    _inside(path)
     try:
         status = path.stat()
     except FileNotFoundError:
@@ -108,12 +115,9 @@ def file_sig(path: Path) -> str:
 def read_article(path: Path, *, max_bytes: int = DEFAULT_MAX_BYTES) -> Article:
     """Read and parse one article file, raising ArticleError with its path and reason."""
     source = str(path)
+    _inside(path)
     try:
-        if path.is_symlink() and not path.resolve().is_relative_to(path.parent.resolve()):
-            raise ArticleError(
-                source, "symlink-outside", "links to a file outside the seeds folder"
-            )
-        if not path.is_file():
+        if path.exists() and not path.is_file():  # a folder, a FIFO, a device: never opened
             raise ArticleError(source, "not-a-file", "is not a regular file")
         with path.open("rb") as handle:
             data = handle.read(max_bytes + 1)

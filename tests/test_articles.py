@@ -6,11 +6,14 @@ import json
 from pathlib import Path
 
 import pytest
+from hypothesis import HealthCheck, assume, given, settings
+from hypothesis import strategies as st
 
 from feedsvc.articles import parse_article, slug_for
 from feedsvc.errors import ArticleError
+from feedsvc.ingest import HINTS
 
-from .conftest import DATA
+from .conftest import DATA, article_text
 
 GOLDEN = sorted((DATA / "articles").glob("*.txt"))
 
@@ -112,3 +115,53 @@ def test_control_character_error_names_the_line() -> None:
 )
 def test_slug_for(text: str, slug: str) -> None:
     assert slug_for(text) == slug
+
+
+# Property tests: the parser is total over bytes, and rendering then parsing is the identity.
+_WORD_CHARS = st.characters(
+    codec="utf-8", categories=("L", "N", "P", "S", "Zs"), exclude_characters="\u2028\u2029\x85"
+)
+
+
+def _line(max_size: int) -> st.SearchStrategy[str]:
+    return (
+        st.text(_WORD_CHARS, min_size=1, max_size=max_size)
+        .map(lambda s: " ".join(s.split()))
+        .filter(lambda s: bool(s) and not s.startswith("---"))
+    )
+
+
+@settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(st.binary(max_size=2048))
+def test_any_bytes_parse_or_raise_the_typed_error(data: bytes) -> None:
+    try:
+        article = parse_article(data, source="fuzz.txt")
+    except ArticleError as exc:
+        error = exc
+    else:
+        assert article.section
+        assert article.title
+        assert article.paragraphs
+        return
+    assert error.source == "fuzz.txt"
+    assert error.code in HINTS
+
+
+@settings(max_examples=200, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(
+    section=_line(100),
+    title=_line(300),
+    paragraphs=st.lists(_line(400), min_size=1, max_size=6),
+    repeat=st.booleans(),
+)
+def test_rendered_article_parses_back(
+    section: str, title: str, paragraphs: list[str], repeat: bool
+) -> None:
+    assume(paragraphs[0] != title)
+    text = article_text(section, title, paragraphs, repeat_title=repeat)
+    article = parse_article(text.encode("utf-8"), source="x/round.txt")
+    assert (article.section, article.title, article.paragraphs) == (
+        section,
+        title,
+        tuple(paragraphs),
+    )

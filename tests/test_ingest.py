@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import sqlite3
 from datetime import timedelta
 from pathlib import Path
@@ -198,3 +199,61 @@ def test_migrates_a_version_1_catalog(database: Path) -> None:
         assert migrated.changed().isoformat() == "2024-01-02T00:00:00+00:00"
     finally:
         migrated.close()
+
+
+def test_tombstones_last_for_the_retention_period(catalog: Catalog, seeds: Path) -> None:
+    run_ingest(catalog, seeds)
+    removed_at = T0 + timedelta(days=1)
+    (seeds / "002_comet.txt").unlink()
+    run_ingest(catalog, seeds, now=removed_at)
+    stones = catalog.tombstones()
+    assert [(t.entry_id.rsplit(":", 1)[1], t.removed, t.path) for t in stones] == [
+        ("002_comet", removed_at, "/articles/a-comet-returns/")
+    ]
+    assert [t.entry_id for t in catalog.tombstones(section_slug="science")] == [stones[0].entry_id]
+    assert catalog.tombstones(section_slug="business") == []
+    generation = catalog.generation()
+    report = run_ingest(catalog, seeds, now=removed_at + timedelta(days=29))
+    assert not report.changed_anything
+    assert len(catalog.tombstones()) == 1
+    report = run_ingest(catalog, seeds, now=removed_at + timedelta(days=30, seconds=1))
+    assert report.tombstones_expired
+    assert catalog.tombstones() == []
+    assert catalog.generation() == generation + 1  # the feeds change: they drop the tombstone
+
+
+def test_rename_keeps_identity_even_across_ingests(catalog: Catalog, seeds: Path) -> None:
+    run_ingest(catalog, seeds)
+    old = catalog.lookup("a-comet-returns").record
+    text = (seeds / "002_comet.txt").read_bytes()
+    (seeds / "002_comet.txt").unlink()
+    run_ingest(catalog, seeds, now=T0 + timedelta(hours=1))  # seen as removed meanwhile
+    (seeds / "renamed comet.txt").write_bytes(text)
+    report = run_ingest(catalog, seeds, now=T0 + timedelta(hours=2))
+    assert report.renamed == (("002_comet", "renamed comet"),)
+    new = catalog.lookup("a-comet-returns").record
+    assert old is not None
+    assert new is not None
+    assert (new.key, new.entry_id, new.published, new.updated) == (
+        "renamed comet",
+        old.entry_id,
+        old.published,
+        old.updated,
+    )
+    assert catalog.tombstones() == []
+
+
+def test_unchanged_files_are_not_read_again(catalog: Catalog, seeds: Path) -> None:
+    run_ingest(catalog, seeds)
+    path = seeds / "002_comet.txt"
+    path.chmod(0o000)  # unreadable, but its size/mtime/inode say it has not changed
+    try:
+        report = run_ingest(catalog, seeds, now=T0 + timedelta(hours=1))
+    finally:
+        path.chmod(0o644)
+    assert report.rejected == ()
+    assert "002_comet" in report.unchanged
+    os.utime(path, ns=(0, 0))  # touched: read again, same content, still unchanged
+    report = run_ingest(catalog, seeds, now=T0 + timedelta(hours=2))
+    assert "002_comet" in report.unchanged
+    assert not report.changed_anything
