@@ -207,6 +207,55 @@ def serve(
             watcher.join(10)
 
 
+@cli.command()
+@click.argument("out_dir", type=click.Path(file_okay=False, path_type=Path))
+@click.option("--gzip", "gz", is_flag=True, help="Also write precompressed .gz siblings.")
+@click.option("--brotli", "br", is_flag=True, help="Also write precompressed .br siblings.")
+@click.option("--include", multiple=True, help="Another site path to export (repeatable).")
+@click.pass_context
+def build(ctx: click.Context, out_dir: Path, gz: bool, br: bool, include: tuple[str, ...]) -> None:
+    """Ingest, then export the whole site into OUT_DIR for any static host or CDN.
+
+    Every file is the body the server sends for its URL. OUT_DIR is replaced atomically;
+    unchanged files keep their timestamps. _headers, _redirects and _nginx.conf beside the
+    pages tell a web server how to serve them.
+    """
+    from feedsvc import create_app
+    from feedsvc.export import build as export
+
+    settings = _settings(ctx)
+    _print_report(run_ingest(settings))
+    app = create_app(
+        {
+            "SEEDS_DIR": settings.seeds_dir,
+            "DATABASE": settings.database,
+            "SITE_URL": settings.site.url,
+        }
+    )
+    if sys.stderr.isatty():
+        with click.progressbar(length=1, label="exporting", file=sys.stderr) as bar:
+
+            def total(count: int) -> None:
+                bar.length = count
+
+            report = export(
+                app,
+                out_dir,
+                include=include,
+                gzip=gz,
+                brotli=br,
+                progress=bar.update,
+                on_total=total,
+            )
+    else:
+        report = export(app, out_dir, include=include, gzip=gz, brotli=br)
+    click.echo(
+        f"exported {len(report.files)} URLs and {len(report.redirects)} redirects to "
+        f"{report.out_dir}: {report.written} files written, {report.unchanged} unchanged, "
+        f"{report.removed} removed, {report.bytes / 1_048_576:.1f} MiB, {report.seconds:.1f} s"
+    )
+
+
 @cli.command("nginx-conf")
 @click.option("--upstream", default="127.0.0.1:8000", help="Where `feedsvc serve` listens.")
 @click.option("--listen", default="80", help="nginx listen directive value.")

@@ -2,7 +2,14 @@
 
 from __future__ import annotations
 
+import re
+from collections.abc import Sequence
+from typing import TYPE_CHECKING
+
 from jinja2 import Environment, PackageLoader, StrictUndefined
+
+if TYPE_CHECKING:
+    from feedsvc.export import Exported
 
 
 def _environment() -> Environment:
@@ -22,4 +29,110 @@ def nginx_proxy_conf(
         _environment()
         .get_template("nginx-proxy.conf")
         .render(upstream=upstream, listen=listen, server_name=server_name, cache_dir=cache_dir)
+    )
+
+
+# Host defaults are right for these; every other file states its Content-Type.
+_OBVIOUS_TYPES = frozenset({"text/html", "text/css", "image/png", "image/svg+xml"})
+_SHAPES = (
+    (re.compile(r"^/articles/[^/]+/"), "/articles/:slug/"),
+    (re.compile(r"^/sections/[^/]+/"), "/sections/:section/"),
+    (re.compile(r"/page/\d+/$"), "/page/:page/"),
+    (re.compile(r"/archive/\d+/"), "/archive/:block/"),
+)
+
+
+def shape_of(path: str) -> str:
+    """Return a URL path with its varying segments as :placeholders."""
+    for pattern, replacement in _SHAPES:
+        path = pattern.sub(replacement, path, count=1)
+    return path
+
+
+def _headers_of(item: Exported) -> tuple[tuple[str, str], ...]:
+    extra = () if item.media_type in _OBVIOUS_TYPES else (("Content-Type", item.content_type),)
+    return extra + item.headers
+
+
+def header_rules(files: Sequence[Exported]) -> list[tuple[str, tuple[tuple[str, str], ...]]]:
+    """Group files into (path or :placeholder pattern, headers) rules, exact where they differ.
+
+    A pattern is used only when every file of that shape wants the same headers, so no path
+    ever matches two rules (hosts merge the values of rules that overlap).
+    """
+    by_shape: dict[str, list[Exported]] = {}
+    for item in files:
+        by_shape.setdefault(shape_of(item.path), []).append(item)
+    rules: list[tuple[str, tuple[tuple[str, str], ...]]] = []
+    for shape, items in by_shape.items():
+        kinds = {_headers_of(item) for item in items}
+        if len(kinds) == 1 and (len(items) > 1 or shape == items[0].path):
+            rules.append((shape, kinds.pop()))
+        else:
+            rules.extend((item.path, _headers_of(item)) for item in items)
+    return rules
+
+
+def headers_file(files: Sequence[Exported]) -> str:
+    """Return a `_headers` file (the format Netlify and Cloudflare Pages read)."""
+    lines = ["# Response headers for this feedsvc export (written by `feedsvc build`)."]
+    for path, headers in header_rules(files):
+        lines.append(path)
+        lines += [f"  {name}: {value}" for name, value in headers]
+    return "\n".join(lines) + "\n"
+
+
+def redirects_file(redirects: Sequence[tuple[str, str]], site_url: str) -> str:
+    """Return a `_redirects` file: the 301s of renamed articles."""
+    lines = ["# Permanent redirects of renamed articles (written by `feedsvc build`)."]
+    lines += [f"{old} {site_url}{new} 301" for old, new in redirects]
+    return "\n".join(lines) + "\n"
+
+
+def _nginx_key(path: str) -> str:
+    """Return the map key matching `path` as nginx's $uri (a folder becomes its index.html)."""
+    if path.endswith("/"):
+        path += "index.html"
+    if ":" not in path:
+        return path
+    escaped = re.escape(path)
+    for placeholder in (":slug", ":section", ":page", ":block"):
+        escaped = escaped.replace(re.escape(placeholder), "[^/]+")
+    return f"~^{escaped}$"
+
+
+def nginx_static_conf(
+    files: Sequence[Exported],
+    redirects: Sequence[tuple[str, str]],
+    *,
+    site_url: str,
+    root: str,
+    listen: str = "80",
+    server_name: str = "_",
+) -> str:
+    """Return an nginx configuration serving an export with the headers the app sends."""
+    rules = header_rules(files)
+    names = sorted({name for _path, headers in rules for name, _value in headers})
+    maps = []
+    for number, name in enumerate(names):
+        entries = []
+        for path, headers in rules:
+            value = dict(headers).get(name)
+            if value is not None:
+                entries.append((_nginx_key(path), value))
+        # Exact paths first: nginx tries them before any regular expression anyway.
+        entries.sort(key=lambda entry: entry[0].startswith("~"))
+        maps.append({"variable": f"$feedsvc_h{number}", "header": name, "entries": entries})
+    return (
+        _environment()
+        .get_template("nginx-static.conf")
+        .render(
+            maps=maps,
+            redirects=redirects,
+            site_url=site_url,
+            root=root,
+            listen=listen,
+            server_name=server_name,
+            map_size=max(1024, 2 * len(rules)),
+        )
     )

@@ -167,6 +167,14 @@ class Catalog:
             return Lookup(removed=True)
         return Lookup(record=record_from_row(rows[0]))
 
+    def aliases(self) -> list[tuple[str, str]]:
+        """Return (old slug, current slug) for every redirect to a live article."""
+        rows = self._select(
+            "SELECT s.slug AS old, a.slug AS new FROM slug_aliases s JOIN articles a USING (key) "
+            "WHERE a.removed IS NULL ORDER BY s.slug"
+        )
+        return [(row["old"], row["new"]) for row in rows]
+
     def tombstones(self, *, section_slug: str | None = None, limit: int = 1000) -> list[Tombstone]:
         """Return withdrawn articles still within their retention period, newest first."""
         cutoff = self.meta("tombstone_cutoff") or ""

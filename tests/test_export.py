@@ -1,0 +1,272 @@
+"""Static export: the served app, frozen — byte-identical files, atomic and incremental
+rewrites, failures that leave the previous export alone, and real nginx serving the result."""
+
+from __future__ import annotations
+
+import gzip
+import os
+import subprocess
+import urllib.error
+import urllib.request
+from collections.abc import Iterator
+from pathlib import Path
+
+import feedparser
+import pytest
+from click.testing import CliRunner
+from flask import Flask
+
+from feedsvc import create_app
+from feedsvc.catalog import Catalog, open_catalog
+from feedsvc.cli import cli
+from feedsvc.export import BuildError, _check_type, build, file_name
+
+from .conftest import SITE_URL, T0, free_port, need, run_ingest, wait_for_port, write_article
+from .corpus import write_corpus
+
+
+@pytest.fixture
+def corpus_app(tmp_path: Path) -> Iterator[tuple[Flask, Path, Catalog]]:
+    seeds = tmp_path / "corpus"
+    write_corpus(seeds, 45)
+    database = tmp_path / "export.sqlite3"
+    catalog = open_catalog(database)
+    run_ingest(catalog, seeds)
+    app = create_app(
+        {
+            "SEEDS_DIR": seeds,
+            "DATABASE": database,
+            "SITE_URL": SITE_URL,
+            "FEED_SIZE": 10,
+            "PAGE_SIZE": 10,
+        }
+    )
+    yield app, seeds, catalog
+    catalog.close()
+
+
+def tree(root: Path) -> dict[str, tuple[int, int]]:
+    """Return every file under root with its inode and mtime."""
+    found = {}
+    for dirpath, _dirs, files in os.walk(root):
+        for name in files:
+            path = Path(dirpath, name)
+            status = path.stat()
+            found[str(path.relative_to(root))] = (status.st_ino, status.st_mtime_ns)
+    return found
+
+
+def test_every_file_is_the_body_the_server_sends(
+    corpus_app: tuple[Flask, Path, Catalog], tmp_path: Path
+) -> None:
+    app, _seeds, _catalog = corpus_app
+    out = tmp_path / "site"
+    report = build(app, out)
+    client = app.test_client()
+    assert len(report.files) > 45 * 5
+    for item in report.files:
+        with client.get(item.path) as response:
+            assert (out / item.name).read_bytes() == response.get_data(), item.path
+    kinds = {Path(item.name).suffix for item in report.files}
+    assert kinds >= {".html", ".xml", ".json", ".opml", ".txt", ".css", ".xsl", ".svg", ".png"}
+    names = {item.name for item in report.files}
+    for expected in (
+        "index.html",
+        "page/2/index.html",
+        "feeds/atom.xml",
+        "feeds/archive/1/rss.xml",
+        "sections/science/feed.json",
+        "feeds.opml",
+        "sitemap.xml",
+        "robots.txt",
+        "feeds/index.html",
+        "static/feed.xsl",
+    ):
+        assert expected in names
+    assert any(n.startswith("articles/") and n.endswith("/embed/index.html") for n in names)
+    assert any(n.endswith("/oembed.json") for n in names)
+    assert any(n.endswith(".png") and "/card." in n for n in names)
+    for deploy in ("_headers", "_redirects", "_nginx.conf"):
+        assert (out / deploy).is_file()
+
+
+def test_rebuild_rewrites_nothing_and_removals_remove(
+    corpus_app: tuple[Flask, Path, Catalog], tmp_path: Path
+) -> None:
+    app, seeds, catalog = corpus_app
+    out = tmp_path / "site"
+    build(app, out, gzip=True)
+    before = tree(out)
+    report = build(app, out, gzip=True)
+    assert report.written == 0
+    assert report.removed == 0
+    assert tree(out) == before  # same inodes, same mtimes: nothing rewritten
+    slug = next(r.slug for r in catalog.latest(100) if r.key == "00007_story")
+    (seeds / "00007_story.txt").unlink()
+    run_ingest(catalog, seeds, now=T0.replace(hour=15))
+    report = build(app, out, gzip=True)
+    assert not (out / "articles" / slug).exists()
+    assert report.removed >= 6  # page, embed, two oEmbed documents, card, .gz siblings
+    assert 0 < report.written < report.unchanged
+
+
+def test_renamed_article_leaves_a_redirect_page(
+    corpus_app: tuple[Flask, Path, Catalog], tmp_path: Path
+) -> None:
+    app, seeds, catalog = corpus_app
+    old = next(r.slug for r in catalog.latest(100) if r.key == "00003_story")
+    write_article(seeds, "00003_story", "World News", "A brand new headline", "Text.")
+    run_ingest(catalog, seeds, now=T0.replace(hour=16))
+    out = tmp_path / "site"
+    report = build(app, out)
+    assert (f"/articles/{old}/", "/articles/a-brand-new-headline/") in report.redirects
+    page = (out / "articles" / old / "index.html").read_text(encoding="utf-8")
+    assert f'content="0; url={SITE_URL}/articles/a-brand-new-headline/"' in page
+    assert (
+        f"/articles/{old}/ {SITE_URL}/articles/a-brand-new-headline/ 301"
+        in (out / "_redirects").read_text()
+    )
+
+
+def test_a_failing_url_aborts_and_leaves_the_previous_export(
+    corpus_app: tuple[Flask, Path, Catalog], tmp_path: Path
+) -> None:
+    app, _seeds, _catalog = corpus_app
+    out = tmp_path / "site"
+    build(app, out)
+    before = tree(out)
+    with pytest.raises(BuildError, match="404"):
+        build(app, out, include=["/articles/no-such-article/"])
+    assert tree(out) == before
+    assert [p.name for p in tmp_path.iterdir() if ".build-" in p.name] == []  # no leftovers
+    with pytest.raises(BuildError, match="second URL"):
+        build(app, out, include=["/feeds/atom.xml"])
+    with pytest.raises(BuildError, match="query strings"):
+        build(app, out, include=["/oembed?url=x"])
+    with pytest.raises(BuildError, match="outside the export folder"):
+        build(app, out, include=["/static/../../../etc/passwd"])
+    assert tree(out) == before
+
+
+def test_media_type_must_match_the_file_name() -> None:
+    _check_type("/feeds/atom.xml", "feeds/atom.xml", "application/atom+xml")
+    with pytest.raises(BuildError, match="misstate"):
+        _check_type("/x.json", "x.json", "text/html")
+    with pytest.raises(BuildError, match="misstate"):
+        _check_type("/x", "x", "text/plain")
+    assert file_name("/a/b/") == "a/b/index.html"
+    assert file_name("/feeds.opml") == "feeds.opml"
+
+
+def test_cli_build_prints_a_summary(runner: CliRunner, seeds: Path, tmp_path: Path) -> None:
+    out = tmp_path / "public"
+    args = [
+        "--seeds-dir",
+        str(seeds),
+        "--database",
+        str(tmp_path / "db.sqlite3"),
+        "--site-url",
+        SITE_URL,
+        "build",
+        str(out),
+        "--gzip",
+        "--brotli",
+    ]
+    result = runner.invoke(cli, args)
+    assert result.exit_code == 0, result.output
+    assert "files written, 0 unchanged, 0 removed" in result.output
+    assert (out / "feeds" / "atom.xml.br").is_file()
+    assert (out / "feeds" / "atom.xml.gz").is_file()
+    again = runner.invoke(cli, args)
+    assert " 0 files written" in again.output
+    failing = runner.invoke(cli, [*args, "--include", "/missing/"])
+    assert failing.exit_code == 2
+    assert "/missing/: answered 404 NOT FOUND instead of 200 OK" in failing.stderr
+
+
+def _get(url: str, encoding: str = "") -> tuple[int, dict[str, str], bytes]:
+    request = urllib.request.Request(url, headers={"Accept-Encoding": encoding} if encoding else {})
+
+    class NoRedirect(urllib.request.HTTPRedirectHandler):
+        def redirect_request(self, *args: object, **kwargs: object) -> None:
+            return None
+
+    opener = urllib.request.build_opener(NoRedirect)
+    try:
+        with opener.open(request, timeout=10) as response:
+            return (
+                response.status,
+                {k.lower(): v for k, v in response.headers.items()},
+                response.read(),
+            )
+    except urllib.error.HTTPError as exc:
+        with exc:
+            return exc.code, {k.lower(): v for k, v in exc.headers.items()}, exc.read()
+
+
+@pytest.mark.e2e
+def test_real_nginx_serves_the_export(
+    corpus_app: tuple[Flask, Path, Catalog], tmp_path: Path
+) -> None:
+    nginx = need("nginx")
+    app, seeds, catalog = corpus_app
+    old = next(r.slug for r in catalog.latest(100) if r.key == "00003_story")
+    write_article(seeds, "00003_story", "World News", "Moved headline", "Text.")
+    run_ingest(catalog, seeds, now=T0.replace(hour=16))
+    out = tmp_path / "site"
+    report = build(app, out, gzip=True)
+    port = free_port()
+    conf = (out / "_nginx.conf").read_text().replace("listen 80;", f"listen 127.0.0.1:{port};")
+    (tmp_path / "site.conf").write_text(conf)
+    (tmp_path / "nginx.conf").write_text(
+        ("user root;\n" if os.geteuid() == 0 else "")
+        + f"daemon off;\npid {tmp_path}/nginx.pid;\nerror_log {tmp_path}/nginx-error.log;\n"
+        "events { worker_connections 64; }\n"
+        f"http {{\n access_log off;\n client_body_temp_path {tmp_path}/body;\n"
+        f" include {tmp_path}/site.conf;\n}}\n"
+    )
+    log = tmp_path / "nginx.out"
+    with log.open("wb") as output:
+        process = subprocess.Popen(
+            [nginx, "-p", str(tmp_path), "-c", str(tmp_path / "nginx.conf")],
+            stdout=output,
+            stderr=subprocess.STDOUT,
+        )
+    try:
+        wait_for_port(port, process, log)
+        base = f"http://127.0.0.1:{port}"
+        for item in report.files:
+            status, headers, body = _get(base + item.path)
+            assert status == 200, item.path
+            assert body == (out / item.name).read_bytes()
+            assert headers["content-type"].split(";")[0] == item.media_type, item.path
+            assert headers.get("cache-control") == item.cache_control, item.path
+        for path in (
+            "/feeds/atom.xml",
+            "/feeds/rss.xml",
+            "/sections/science/atom.xml",
+            "/feeds/archive/1/rss.xml",
+        ):
+            status, headers, body = _get(base + path)
+            assert headers["content-type"] in (
+                "application/atom+xml; charset=utf-8",
+                "application/rss+xml; charset=utf-8",
+            )
+            assert headers["access-control-allow-origin"] == "*"
+            parsed = feedparser.parse(body)
+            assert not parsed.bozo
+            assert parsed.entries
+        assert _get(base + "/feeds/feed.json")[1]["content-type"].startswith(
+            "application/feed+json"
+        )
+        status, headers, body = _get(base + "/feeds/atom.xml", "gzip")
+        assert headers.get("content-encoding") == "gzip"
+        assert gzip.decompress(body) == (out / "feeds" / "atom.xml").read_bytes()
+        status, headers, _ = _get(base + f"/articles/{old}/")
+        assert (status, headers["location"]) == (301, f"{SITE_URL}/articles/moved-headline/")
+        assert _get(base + "/_headers")[0] == 404
+        page_headers = _get(base + "/")[1]
+        assert "frame-ancestors 'none'" in page_headers["content-security-policy"]
+    finally:
+        process.terminate()
+        process.wait(timeout=10)
