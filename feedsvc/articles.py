@@ -12,7 +12,7 @@ import json
 import re
 from dataclasses import dataclass, field
 
-from slugify import slugify
+from text_unidecode import unidecode
 
 from feedsvc.errors import ArticleError
 from feedsvc.frontmatter import FrontMatter, split_front_matter
@@ -25,7 +25,6 @@ MAX_SLUG_CHARS = 80
 # only ever come from mis-decoded text, so they are refused as well.
 _CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\ufffe\uffff]")
 _BLANK_LINES = re.compile(r"\n[ \t\f\v\u00a0\u3000]*\n\s*")
-_SPACES = re.compile(r"\s+")
 
 
 @dataclass(frozen=True, slots=True)
@@ -37,26 +36,44 @@ class Article:
     title: str
     paragraphs: tuple[str, ...]
     front: FrontMatter = field(default_factory=FrontMatter)
+    # A digest of what readers see: it changes exactly when the content does.
+    content_hash: str = field(init=False, default="")
+
+    def __post_init__(self) -> None:
+        # Separators that cannot occur in parsed text (control characters are refused).
+        parts = [self.section, self.title, "\x1f".join(self.paragraphs)]
+        front = self.front.canonical()
+        if front:
+            parts.append(json.dumps(front, ensure_ascii=False, sort_keys=True))
+        digest = hashlib.sha256("\x1e".join(parts).encode("utf-8")).hexdigest()
+        object.__setattr__(self, "content_hash", digest)
 
     @property
     def summary(self) -> str:
         """Return the front matter's summary, or the first paragraph."""
         return self.front.summary or self.paragraphs[0]
 
-    @property
-    def content_hash(self) -> str:
-        """Return a digest of what readers see; it changes exactly when the content does."""
-        parts: list[object] = [self.section, self.title, list(self.paragraphs)]
-        front = self.front.canonical()
-        if front:
-            parts.append(front)
-        canonical = json.dumps(parts, ensure_ascii=False, sort_keys=True).encode("utf-8")
-        return hashlib.sha256(canonical).hexdigest()
+
+_QUOTES = re.compile(r"['\u2018\u2019`\"]")
+_SLUG_WORDS = re.compile(r"[a-z0-9]+")
 
 
 def slug_for(text: str, *, fallback: str = "article") -> str:
-    """Return a readable ASCII URL slug for a title or section name."""
-    return slugify(text, max_length=MAX_SLUG_CHARS, word_boundary=True) or fallback
+    """Return a readable ASCII URL slug for a title or section name.
+
+    Non-ASCII letters are transliterated ("Économie" -> "economie", "東京" -> "dong-jing"),
+    quotes vanish ("country's" -> "countrys"), and the slug ends at a word boundary.
+    """
+    ascii_text = text if text.isascii() else unidecode(text)
+    slug = ""
+    for word in _SLUG_WORDS.findall(_QUOTES.sub("", ascii_text.lower())):
+        candidate = f"{slug}-{word}" if slug else word
+        if len(candidate) > MAX_SLUG_CHARS:
+            if not slug:
+                slug = word[:MAX_SLUG_CHARS]
+            break
+        slug = candidate
+    return slug or fallback
 
 
 def decode(data: bytes, *, source: str) -> str:
@@ -72,7 +89,7 @@ def decode(data: bytes, *, source: str) -> str:
 
 
 def _one_line(block: str) -> str:
-    return _SPACES.sub(" ", block).strip()
+    return " ".join(block.split())
 
 
 def parse_article(text: str | bytes, *, source: str, key: str | None = None) -> Article:

@@ -88,7 +88,7 @@ COLUMNS = ", ".join(
 
 def record_from_row(row: sqlite3.Row) -> Record:
     """Return the Record of an `articles` row selected with COLUMNS."""
-    paragraphs = tuple(json.loads(row["paragraphs"]))
+    paragraphs = tuple(row["paragraphs"].split("\n"))
     return Record(
         key=row["key"],
         entry_id=row["entry_id"],

@@ -61,6 +61,14 @@ _MIGRATIONS: tuple[str, ...] = (
     ALTER TABLE articles ADD COLUMN summary TEXT;
     CREATE INDEX articles_removed ON articles (removed) WHERE removed IS NOT NULL;
     """,
+    # Paragraphs are stored one per line instead of as a JSON array (cheaper both ways).
+    """
+    UPDATE articles SET paragraphs = (
+        SELECT group_concat(value, char(10)) FROM (
+            SELECT value FROM json_each(articles.paragraphs) ORDER BY key
+        )
+    );
+    """,
 )
 SCHEMA_VERSION = len(_MIGRATIONS)
 

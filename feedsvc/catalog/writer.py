@@ -56,7 +56,8 @@ class Values:
             "section": self.section,
             "section_slug": self.section_slug,
             "title": self.title,
-            "paragraphs": json.dumps(list(self.paragraphs), ensure_ascii=False),
+            # Parsed paragraphs never hold a newline: one per line.
+            "paragraphs": "\n".join(self.paragraphs),
             "content_hash": self.content_hash,
             "published": self.published,
             "updated": self.updated,
