@@ -9,20 +9,24 @@ from typing import Any
 from flask import Flask
 
 from feedsvc.catalog import CatalogWatch
-from feedsvc.config import load_settings
+from feedsvc.config import Settings, load_settings
 from feedsvc.errors import CatalogError
 
 __all__ = ["create_app"]
 
 
-def create_app(test_config: Mapping[str, Any] | None = None) -> Flask:
-    """Create the web app: defaults, then FEEDSVC_* environment variables, then `test_config`."""
+def create_app(
+    test_config: Mapping[str, Any] | None = None, *, settings: Settings | None = None
+) -> Flask:
+    """Create the web app: defaults, then FEEDSVC_* environment variables, then `test_config`
+    (or exactly the `settings` given)."""
     from werkzeug.middleware.proxy_fix import ProxyFix
 
     from feedsvc import web
     from feedsvc.web.edge import HttpEdge, ResponseCache
 
-    settings = load_settings(os.environ, test_config)
+    if settings is None:
+        settings = load_settings(os.environ, test_config)
     app = Flask(__name__, static_folder=None)
     app.config["FEEDSVC"] = settings
     web.init_app(app)
@@ -35,7 +39,12 @@ def create_app(test_config: Mapping[str, Any] | None = None) -> Flask:
         except CatalogError:
             return None  # nothing is cached; the app answers 503 with the reason
 
-    edge = HttpEdge(app.wsgi_app, generation, ResponseCache(settings.cache_mb * 1024 * 1024))
+    edge = HttpEdge(
+        app.wsgi_app,
+        generation,
+        ResponseCache(settings.cache_mb * 1024 * 1024),
+        check_interval=settings.state_check_ms / 1000,
+    )
     app.extensions["feedsvc.edge"] = edge
     app.wsgi_app = edge  # type: ignore[method-assign]
     if settings.trust_proxy:

@@ -21,7 +21,7 @@ from PIL import Image, ImageDraw, ImageFont
 from text_unidecode import unidecode
 
 WIDTH, HEIGHT = 1200, 630
-STYLE = "2"  # bump when the drawing changes: every card gets a new version
+STYLE = "3"  # bump when the drawing changes: every card gets a new version
 FONTS = Path(__file__).resolve().parent / "fonts"
 REGULAR, BOLD = FONTS / "DejaVuSans.ttf", FONTS / "DejaVuSans-Bold.ttf"
 MARGIN = 72
@@ -129,7 +129,7 @@ def render_card(card: Card) -> bytes:
     card_image.putpalette(_PALETTE)
     ImageDraw.Draw(card_image).rectangle((0, 0, 15, HEIGHT), fill=ACCENT)
     out = io.BytesIO()
-    card_image.save(out, "PNG", compress_level=6)
+    card_image.save(out, "PNG", compress_level=3)
     return out.getvalue()
 
 

@@ -155,9 +155,21 @@ def watch(ctx: click.Context) -> None:
     default=None,
     help="Follow changes to the seeds folder (default: FEEDSVC_WATCH, on).",
 )
+@click.option(
+    "--access-log/--no-access-log",
+    "access_log",
+    default=None,
+    help="Log every request (default: FEEDSVC_ACCESS_LOG, on).",
+)
 @click.pass_context
 def serve(
-    ctx: click.Context, host: str, port: int, workers: int, reload: bool, live: bool | None
+    ctx: click.Context,
+    host: str,
+    port: int,
+    workers: int,
+    reload: bool,
+    live: bool | None,
+    access_log: bool | None,
 ) -> None:
     """Ingest, then serve the site with the granian production server.
 
@@ -194,7 +206,7 @@ def serve(
             port=port,
             workers=workers,
             interface=Interfaces.WSGI,
-            log_access=True,
+            log_access=settings.access_log if access_log is None else access_log,
             # One Python thread per worker process: feedgen swaps the process locale while it
             # formats RSS dates, which is not thread-safe. Concurrency comes from the workers.
             blocking_threads=1,
@@ -212,8 +224,17 @@ def serve(
 @click.option("--gzip", "gz", is_flag=True, help="Also write precompressed .gz siblings.")
 @click.option("--brotli", "br", is_flag=True, help="Also write precompressed .br siblings.")
 @click.option("--include", multiple=True, help="Another site path to export (repeatable).")
+@click.option(
+    "--jobs",
+    default=lambda: os.cpu_count() or 1,
+    type=click.IntRange(1, 64),
+    help="Worker processes.",
+    show_default="number of cores",
+)
 @click.pass_context
-def build(ctx: click.Context, out_dir: Path, gz: bool, br: bool, include: tuple[str, ...]) -> None:
+def build(
+    ctx: click.Context, out_dir: Path, gz: bool, br: bool, include: tuple[str, ...], jobs: int
+) -> None:
     """Ingest, then export the whole site into OUT_DIR for any static host or CDN.
 
     Every file is the body the server sends for its URL. OUT_DIR is replaced atomically;
@@ -244,11 +265,12 @@ def build(ctx: click.Context, out_dir: Path, gz: bool, br: bool, include: tuple[
                 include=include,
                 gzip=gz,
                 brotli=br,
+                jobs=jobs,
                 progress=bar.update,
                 on_total=total,
             )
     else:
-        report = export(app, out_dir, include=include, gzip=gz, brotli=br)
+        report = export(app, out_dir, include=include, gzip=gz, brotli=br, jobs=jobs)
     click.echo(
         f"exported {len(report.files)} URLs and {len(report.redirects)} redirects to "
         f"{report.out_dir}: {report.written} files written, {report.unchanged} unchanged, "

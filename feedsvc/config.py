@@ -55,7 +55,9 @@ class Settings:
     feed_max_age: int = 300
     page_max_age: int = 60
     cache_mb: int = 32
+    state_check_ms: int = 100
     trust_proxy: bool = False
+    access_log: bool = True
     max_file_kb: int = 1024
     tombstone_days: int = 30
     watch: bool = True
@@ -139,7 +141,9 @@ _TABLE: dict[str, tuple[str, Callable[[str, Any], Any]]] = {
     "FEED_MAX_AGE": ("feed_max_age", _whole(0, 31_536_000)),
     "PAGE_MAX_AGE": ("page_max_age", _whole(0, 31_536_000)),
     "CACHE_MB": ("cache_mb", _whole(1, 65_536)),
+    "STATE_CHECK_MS": ("state_check_ms", _whole(0, 60_000)),
     "TRUST_PROXY": ("trust_proxy", _flag),
+    "ACCESS_LOG": ("access_log", _flag),
     "MAX_FILE_KB": ("max_file_kb", _whole(1, 1_048_576)),
     "TOMBSTONE_DAYS": ("tombstone_days", _whole(0, 36_500)),
     "WATCH": ("watch", _flag),

@@ -11,16 +11,20 @@ export untouched.
 
 from __future__ import annotations
 
+import multiprocessing
 import os
 import shutil
+import stat
 import tempfile
 import time
 from collections.abc import Callable, Iterable, Sequence
+from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from flask import Flask
 
+from feedsvc.config import Settings
 from feedsvc.errors import FeedsvcError
 from feedsvc.web.edge import brotli_bytes, gzip_bytes
 
@@ -49,6 +53,10 @@ class BuildError(FeedsvcError):
         super().__init__(f"{path}: {reason}")
         self.path = path
         self.reason = reason
+
+    def __reduce__(self) -> tuple[type[BuildError], tuple[str, str]]:
+        # Raised in worker processes: it must cross back to the parent whole.
+        return (BuildError, (self.path, self.reason))
 
 
 # Response headers a web server should repeat for the exported file (per-file validators and
@@ -139,11 +147,15 @@ def _check_type(path: str, name: str, media_type: str) -> None:
         raise BuildError(path, f"is {media_type}, which a file named *{suffix} would misstate")
 
 
-def _target(root: Path, name: str, path: str) -> Path:
-    target = (root / name).resolve()
-    if not target.is_relative_to(root.resolve()) or ".." in Path(name).parts:
+def _checked_name(path: str) -> str:
+    """Return the file for a URL path, refusing anything that is not a plain path inside."""
+    if not path.startswith("/") or "?" in path or "#" in path or "\\" in path:
+        raise BuildError(path, "is not a plain site path (no query strings for content)")
+    name = file_name(path)
+    parts = Path(name).parts
+    if not parts or ".." in parts or "." in parts or Path(name).is_absolute() or "\x00" in name:
         raise BuildError(path, "would be written outside the export folder")
-    return target
+    return name
 
 
 class _Writer:
@@ -155,27 +167,98 @@ class _Writer:
         self.written = 0
         self.unchanged = 0
         self.bytes = 0
-        self.names: set[str] = set()
+        self.names: list[str] = []
+        self._folders: set[Path] = set()
 
-    def write(self, name: str, body: bytes, path: str) -> None:
-        if name in self.names:
-            raise BuildError(path, f"a second URL maps to the file {name}")
-        self.names.add(name)
-        target = _target(self.new_root, name, path)
-        target.parent.mkdir(parents=True, exist_ok=True)
+    def write(self, name: str, body: bytes) -> None:
+        # Names were checked (inside, unique) before any request; the new tree holds no links.
+        target = self.new_root / name
+        self.names.append(name)
+        if target.parent not in self._folders:
+            target.parent.mkdir(parents=True, exist_ok=True)
+            self._folders.add(target.parent)
         self.bytes += len(body)
         if self.old_root is not None:
             old = self.old_root / name
             try:
-                same_size = old.is_file() and old.stat().st_size == len(body)
-                if same_size and not old.is_symlink() and old.read_bytes() == body:
+                status = old.lstat()
+                same_size = stat.S_ISREG(status.st_mode) and status.st_size == len(body)
+                if same_size and old.read_bytes() == body:
                     os.link(old, target)
                     self.unchanged += 1
                     return
             except OSError:
-                pass  # fall back to writing it
+                pass  # not there, or unreadable: write it
         target.write_bytes(body)
         self.written += 1
+
+
+@dataclass(frozen=True, slots=True)
+class _Chunk:
+    """What one worker exported."""
+
+    files: list[Exported]
+    names: list[str]
+    written: int
+    unchanged: int
+    bytes: int
+
+
+def _export_paths(
+    app: Flask,
+    paths: Sequence[str],
+    new_root: Path,
+    old_root: Path | None,
+    *,
+    gzip: bool,
+    brotli: bool,
+) -> _Chunk:
+    """Request each path from the app and write its body (and compressed siblings)."""
+    writer = _Writer(new_root, old_root)
+    files: list[Exported] = []
+    client = app.test_client()
+    for path in paths:
+        name = file_name(path)
+        with client.get(path) as response:
+            if response.status_code != 200:
+                raise BuildError(path, f"answered {response.status} instead of 200 OK")
+            body = response.get_data()
+            media_type = response.mimetype or ""
+            content_type = response.content_type or ""
+            kept = tuple(
+                (header, response.headers[header])
+                for header in KEPT_HEADERS
+                if header in response.headers
+            )
+        _check_type(path, name, media_type)
+        writer.write(name, body)
+        if Path(name).suffix in _COMPRESSIBLE and len(body) >= 256:
+            if gzip:
+                writer.write(name + ".gz", gzip_bytes(body))
+            if brotli:
+                writer.write(name + ".br", brotli_bytes(body))
+        files.append(Exported(path, name, media_type, content_type, kept))
+    return _Chunk(files, writer.names, writer.written, writer.unchanged, writer.bytes)
+
+
+def _export_in_worker(
+    settings: Settings,
+    paths: list[str],
+    new_root: Path,
+    old_root: Path | None,
+    gzip: bool,
+    brotli: bool,
+) -> _Chunk:
+    """Export a share of the paths in a worker process, with its own app."""
+    from feedsvc import create_app
+
+    global _WORKER_APP
+    if _WORKER_APP is None:
+        _WORKER_APP = create_app(settings=settings)
+    return _export_paths(_WORKER_APP, paths, new_root, old_root, gzip=gzip, brotli=brotli)
+
+
+_WORKER_APP: Flask | None = None
 
 
 def _deploy_files(
@@ -195,6 +278,19 @@ def _deploy_files(
     }
 
 
+def _names(
+    paths: Sequence[str], redirects: Sequence[tuple[str, str]], extra: Iterable[str]
+) -> set[str]:
+    """Check every file name before any request: inside the folder, one URL per file."""
+    seen: dict[str, str] = {}
+    for path in [*paths, *(old for old, _new in redirects), *("/" + n for n in extra)]:
+        name = _checked_name(path)
+        if name in seen:
+            raise BuildError(path, f"maps to the file {name}, as {seen[name]} does")
+        seen[name] = path
+    return set(seen)
+
+
 def build(
     app: Flask,
     out_dir: Path,
@@ -202,67 +298,49 @@ def build(
     include: Iterable[str] = (),
     gzip: bool = False,
     brotli: bool = False,
+    jobs: int = 1,
     progress: Callable[[int], None] | None = None,
     on_total: Callable[[int], None] | None = None,
 ) -> BuildReport:
-    """Export the whole site into `out_dir` (atomically); return what changed."""
+    """Export the whole site into `out_dir` (atomically); return what changed.
+
+    With `jobs` > 1 the URLs are shared among that many worker processes, each with its own
+    app over the same catalog and settings.
+    """
     started = time.perf_counter()
     out_dir = out_dir.resolve()
     paths, redirects = site_urls(app)
     paths += list(include)
+    _names(paths, redirects, DEPLOY_FILES)
     if on_total is not None:
         on_total(len(paths) + len(redirects))
     out_dir.parent.mkdir(parents=True, exist_ok=True)
     old_root = out_dir if out_dir.is_dir() else None
     new_root = Path(tempfile.mkdtemp(prefix=f".{out_dir.name}.build-", dir=out_dir.parent))
     try:
+        chunks = _run(
+            app, paths, new_root, old_root, gzip=gzip, brotli=brotli, jobs=jobs, progress=progress
+        )
+        files = [item for chunk in chunks for item in chunk.files]
         writer = _Writer(new_root, old_root)
-        files: list[Exported] = []
-        client = app.test_client()
-        for path in paths:
-            if not path.startswith("/") or "?" in path or "#" in path:
-                raise BuildError(path, "is not a plain site path (no query strings for content)")
-            name = file_name(path)
-            _target(new_root, name, path)
-            with client.get(path) as response:
-                if response.status_code != 200:
-                    raise BuildError(path, f"answered {response.status} instead of 200 OK")
-                body = response.get_data()
-                media_type = response.mimetype or ""
-                content_type = response.content_type
-                kept = tuple(
-                    (name_, response.headers[name_])
-                    for name_ in KEPT_HEADERS
-                    if name_ in response.headers
-                )
-            _check_type(path, name, media_type)
-            writer.write(name, body, path)
-            if Path(name).suffix in _COMPRESSIBLE and len(body) >= 256:
-                if gzip:
-                    writer.write(name + ".gz", gzip_bytes(body), path)
-                if brotli:
-                    writer.write(name + ".br", brotli_bytes(body), path)
-            files.append(Exported(path, name, media_type, content_type, kept))
-            if progress is not None:
-                progress(1)
         with app.app_context():
-            env = app.jinja_env
             from feedsvc.web.context import settings
 
             site_url = settings().site.url
+            template = app.jinja_env.get_template("redirect.html")
         for old, new in redirects:
-            page = env.get_template("redirect.html").render(target=site_url + new)
-            writer.write(file_name(old), page.encode("utf-8"), old)
+            writer.write(file_name(old), template.render(target=site_url + new).encode("utf-8"))
             if progress is not None:
                 progress(1)
         for name, body in _deploy_files(app, files, redirects, str(out_dir)).items():
-            writer.write(name, body, "/" + name)
+            writer.write(name, body)
+        written = {name for chunk in chunks for name in chunk.names} | set(writer.names)
         removed = 0
         if old_root is not None:
             for dirpath, _dirs, filenames in os.walk(old_root):
                 for filename in filenames:
                     relative = os.path.relpath(os.path.join(dirpath, filename), old_root)
-                    removed += relative not in writer.names
+                    removed += relative not in written
         _swap(new_root, out_dir)
     except BaseException:
         shutil.rmtree(new_root, ignore_errors=True)
@@ -270,13 +348,53 @@ def build(
     return BuildReport(
         files=tuple(files),
         redirects=tuple(redirects),
-        written=writer.written,
-        unchanged=writer.unchanged,
+        written=writer.written + sum(chunk.written for chunk in chunks),
+        unchanged=writer.unchanged + sum(chunk.unchanged for chunk in chunks),
         removed=removed,
-        bytes=writer.bytes,
+        bytes=writer.bytes + sum(chunk.bytes for chunk in chunks),
         seconds=time.perf_counter() - started,
         out_dir=out_dir,
     )
+
+
+def _run(
+    app: Flask,
+    paths: list[str],
+    new_root: Path,
+    old_root: Path | None,
+    *,
+    gzip: bool,
+    brotli: bool,
+    jobs: int,
+    progress: Callable[[int], None] | None,
+) -> list[_Chunk]:
+    """Export the paths here (jobs=1) or across worker processes, in chunks, in order."""
+    size = 200
+    parts = [paths[i : i + size] for i in range(0, len(paths), size)]
+    if jobs <= 1 or len(parts) <= 1:
+        chunks = []
+        for part in parts:
+            chunks.append(_export_paths(app, part, new_root, old_root, gzip=gzip, brotli=brotli))
+            if progress is not None:
+                progress(len(part))
+        return chunks
+    settings: Settings = app.config["FEEDSVC"]
+    context = multiprocessing.get_context("spawn")
+    with ProcessPoolExecutor(max_workers=jobs, mp_context=context) as pool:
+        futures = [
+            pool.submit(_export_in_worker, settings, part, new_root, old_root, gzip, brotli)
+            for part in parts
+        ]
+        try:
+            for future, part in zip(futures, parts, strict=True):
+                future.result()
+                if progress is not None:
+                    progress(len(part))
+        except BaseException:
+            for future in futures:
+                future.cancel()
+            raise
+        return [future.result() for future in futures]
 
 
 def _swap(new_root: Path, out_dir: Path) -> None:

@@ -23,7 +23,7 @@ from typing import Any
 from feedgen.ext.base import BaseExtension
 from feedgen.feed import FeedGenerator
 from lxml import etree
-from markupsafe import Markup, escape
+from markupsafe import escape
 
 from feedsvc.catalog import Record, Tombstone
 from feedsvc.config import Site
@@ -66,7 +66,8 @@ class FeedInfo:
 
 def content_html(record: Record) -> str:
     """Return the article body as HTML: one <p> of escaped text per paragraph."""
-    return str(Markup("\n").join(Markup("<p>{}</p>").format(text) for text in record.paragraphs))
+    # escape() is markupsafe's C escaper; the f-string keeps its (already escaped) text as is.
+    return "\n".join(f"<p>{escape(text)}</p>" for text in record.paragraphs)
 
 
 def rfc3339(moment: datetime) -> str:

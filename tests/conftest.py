@@ -202,3 +202,10 @@ def wait_for_log(path: Path, text: str, timeout: float = 10) -> str:
         time.sleep(0.05)
         content = path.read_text(errors="replace")
     return content
+
+
+@pytest.fixture(autouse=True)
+def _fresh_state_on_every_request(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Apps in tests ask the catalog's state on every request (serving default: every 100 ms),
+    so a test can ingest and at once see the new state."""
+    monkeypatch.setenv("FEEDSVC_STATE_CHECK_MS", "0")

@@ -257,3 +257,16 @@ def test_unchanged_files_are_not_read_again(catalog: Catalog, seeds: Path) -> No
     report = run_ingest(catalog, seeds, now=T0 + timedelta(hours=2))
     assert "002_comet" in report.unchanged
     assert not report.changed_anything
+
+
+def test_moving_section_takes_a_new_place_at_its_end(catalog: Catalog, seeds: Path) -> None:
+    write_article(seeds, "003_more", "Business", "More business", "Text.")
+    run_ingest(catalog, seeds)
+    assert catalog.slots(section_slug="business") == 2
+    assert catalog.slots(section_slug="science") == 1
+    write_article(seeds, "001_markets", "Science", 'Markets & <bonds> "rally"', "Now science.")
+    run_ingest(catalog, seeds, now=T0 + timedelta(hours=1))
+    assert [r.key for r in catalog.block(2, 2, section_slug="science")] == ["001_markets"]
+    assert [r.key for r in catalog.block(1, 2, section_slug="business")] == ["003_more"]
+    assert catalog.slots(section_slug="business") == 2  # the hole stays: blocks never shift
+    assert catalog.slots() == 4

@@ -114,30 +114,41 @@ class Catalog:
 
     def section(self, slug: str) -> Section:
         """Return the section called `slug`, or raise NotFound."""
-        for section in self.sections():
-            if section.slug == slug:
-                return section
-        raise NotFound("section", slug)
+        rows = self._select(
+            "SELECT min(section) AS name, count(*) AS n, max(updated) AS updated FROM articles "
+            "WHERE section_slug = ? AND removed IS NULL",
+            (slug,),
+        )
+        if not rows or not rows[0]["n"]:
+            raise NotFound("section", slug)
+        row = rows[0]
+        return Section(row["name"], slug, row["n"], parse_time(row["updated"]))
 
     def slots(self, *, section_slug: str | None = None) -> int:
-        """Return how many archive places the scope has used: every article ever, removed too."""
+        """Return how many archive places the scope has used: every article ever, removed too.
+
+        Places are numbered in first-ingest order: `seq` for the site, `section_seq` within a
+        section (an article moved to another section takes a new place at its end).
+        """
         if section_slug:
             rows = self._select(
-                "SELECT count(*) AS n FROM articles WHERE section_slug = ?", (section_slug,)
+                "SELECT max(section_seq) AS n FROM articles WHERE section_slug = ?",
+                (section_slug,),
             )
         else:
-            rows = self._select("SELECT count(*) AS n FROM articles")
-        return int(rows[0]["n"])
+            rows = self._select("SELECT max(seq) AS n FROM articles")
+        return int(rows[0]["n"] or 0)
 
     def block(self, first: int, last: int, *, section_slug: str | None = None) -> list[Record]:
-        """Return the live articles ranked first..last (1-based, by seq) in scope, newest first."""
-        where = "section_slug = ?" if section_slug else "1"
-        params: list[object] = [section_slug] if section_slug else []
+        """Return the live articles in places first..last of the scope, newest first."""
+        if section_slug:
+            where, params = "section_slug = ? AND section_seq", [section_slug, first, last]
+        else:
+            where, params = "seq", [first, last]
         rows = self._select(
-            f"SELECT * FROM (SELECT {COLUMNS}, removed, row_number() OVER (ORDER BY seq) AS rank "  # noqa: S608
-            f"FROM articles WHERE {where}) WHERE rank BETWEEN ? AND ? AND removed IS NULL "
-            "ORDER BY published DESC, key DESC",
-            [*params, first, last],
+            f"SELECT {COLUMNS} FROM articles WHERE {where} BETWEEN ? AND ? "  # noqa: S608
+            "AND removed IS NULL ORDER BY published DESC, key DESC",
+            params,
         )
         return [record_from_row(row) for row in rows]
 

@@ -69,6 +69,15 @@ _MIGRATIONS: tuple[str, ...] = (
         )
     );
     """,
+    # section_seq: the place within its section, fixed at first ingest (or on a move).
+    """
+    ALTER TABLE articles ADD COLUMN section_seq INTEGER;
+    UPDATE articles SET section_seq = (
+        SELECT count(*) FROM articles AS older
+        WHERE older.section_slug = articles.section_slug AND older.seq <= articles.seq
+    );
+    CREATE UNIQUE INDEX articles_section_place ON articles (section_slug, section_seq);
+    """,
 )
 SCHEMA_VERSION = len(_MIGRATIONS)
 

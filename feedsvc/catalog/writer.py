@@ -102,15 +102,27 @@ class Batch:
         """Add a new article at the end of the first-ingest order."""
         self._db.execute(
             "INSERT INTO articles (key, entry_id, slug, section, section_slug, title, paragraphs, "
-            "content_hash, published, updated, author, tags, summary, file_sig, seq) VALUES "
-            "(:key, :entry_id, :slug, :section, :section_slug, :title, :paragraphs, "
+            "content_hash, published, updated, author, tags, summary, file_sig, seq, section_seq) "
+            "VALUES (:key, :entry_id, :slug, :section, :section_slug, :title, :paragraphs, "
             ":content_hash, :published, :updated, :author, :tags, :summary, :file_sig, "
-            "(SELECT coalesce(max(seq), 0) + 1 FROM articles))",
+            "(SELECT coalesce(max(seq), 0) + 1 FROM articles), "
+            "(SELECT coalesce(max(section_seq), 0) + 1 FROM articles "
+            "WHERE section_slug = :section_slug))",
             {**values.params(), "entry_id": entry_id},
         )
 
     def update(self, values: Values) -> None:
-        """Replace an article's content (its id and place never change); it is live again."""
+        """Replace an article's content (its id and place never change); it is live again.
+
+        An article moved to another section takes the next place at that section's end.
+        """
+        self._db.execute(
+            "UPDATE articles SET section_slug = :section_slug, section_seq = "
+            "(SELECT coalesce(max(section_seq), 0) + 1 FROM articles "
+            "WHERE section_slug = :section_slug) "
+            "WHERE key = :key AND section_slug != :section_slug",
+            values.params(),
+        )
         self._db.execute(
             "UPDATE articles SET slug = :slug, section = :section, section_slug = :section_slug, "
             "title = :title, paragraphs = :paragraphs, content_hash = :content_hash, "

@@ -18,6 +18,8 @@ from collections import OrderedDict
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from email.utils import parsedate_to_datetime
+from functools import lru_cache
+from time import monotonic
 from typing import TYPE_CHECKING, Any
 
 import brotli
@@ -52,6 +54,7 @@ def brotli_bytes(body: bytes) -> bytes:
 _ENCODERS: dict[str, Callable[[bytes], bytes]] = {"br": brotli_bytes, "gzip": gzip_bytes}
 
 
+@lru_cache(maxsize=256)
 def choose_encoding(accept_encoding: str) -> str | None:
     """Return 'br', 'gzip' or None (identity) for an Accept-Encoding header value."""
     weights: dict[str, float] = {}
@@ -83,9 +86,19 @@ def parse_entity_tags(header: str) -> list[str] | None:
     return [match.group(1) for match in _ENTITY_TAG.finditer(header)][:_MAX_TAGS]
 
 
+@dataclass(frozen=True, slots=True)
+class Variant:
+    """One encoding of a representation, with everything sent for it worked out once."""
+
+    body: bytes
+    etag: str
+    ok_headers: list[tuple[str, str]]  # for 200 (and HEAD)
+    not_modified_headers: list[tuple[str, str]]  # for 304
+
+
 @dataclass(slots=True)
 class Representation:
-    """A rendered 200 response and its compressed bodies, made once each on demand."""
+    """A rendered 200 response; its encodings are made once each, on first demand."""
 
     headers: list[tuple[str, str]]
     body: bytes
@@ -93,23 +106,43 @@ class Representation:
     last_modified: int | None
     compressible: bool
     generation: int | None
-    encoded: dict[str, bytes] = field(default_factory=dict)
+    encoded: dict[str | None, Variant] = field(default_factory=dict)
     _lock: threading.Lock = field(default_factory=threading.Lock)
 
     @property
     def size(self) -> int:
         """Return the bytes this entry holds."""
-        return len(self.body) + sum(len(body) for body in self.encoded.values())
+        return len(self.body) + sum(
+            len(v.body) for key, v in self.encoded.items() if key is not None
+        )
 
-    def variant(self, encoding: str | None) -> tuple[bytes, str, str | None]:
-        """Return the body, ETag and Content-Encoding to send for `encoding`."""
-        if encoding is None or not self.compressible:
-            return self.body, f'"{self.etag}"', None
+    def variant(self, encoding: str | None) -> Variant:
+        """Return what to send for `encoding` (None: identity), making it on first use."""
+        if not self.compressible:
+            encoding = None
+        found = self.encoded.get(encoding)
+        if found is not None:
+            return found
         with self._lock:
-            body = self.encoded.get(encoding)
-            if body is None:
-                body = self.encoded[encoding] = _ENCODERS[encoding](self.body)
-        return body, f'"{self.etag}-{encoding}"', encoding
+            found = self.encoded.get(encoding)
+            if found is None:
+                found = self.encoded[encoding] = self._make(encoding)
+        return found
+
+    def _make(self, encoding: str | None) -> Variant:
+        if encoding is None:
+            body, etag = self.body, f'"{self.etag}"'
+        else:
+            body, etag = _ENCODERS[encoding](self.body), f'"{self.etag}-{encoding}"'
+        headers = [*self.headers, ("ETag", etag)]
+        if self.compressible:
+            headers.append(("Vary", "Accept-Encoding"))
+        headers = _secure(headers)
+        kept = [(name, value) for name, value in headers if name.lower() in _NOT_MODIFIED]
+        if encoding is not None:
+            headers.append(("Content-Encoding", encoding))
+        headers.append(("Content-Length", str(len(body))))
+        return Variant(body, etag, headers, kept)
 
 
 def representation(
@@ -213,10 +246,24 @@ class HttpEdge:
         app: WSGIApplication,
         generation: Callable[[], int | None],
         cache: ResponseCache,
+        *,
+        check_interval: float = 0.0,
     ) -> None:
         self.app = app
         self.generation = generation
         self.cache = cache
+        # The catalog's state is asked at most this often (seconds): each question is a call
+        # into SQLite that releases the GIL. 0 asks on every request.
+        self.check_interval = check_interval
+        self._known: int | None = None
+        self._checked = -1e9
+
+    def _state(self) -> int | None:
+        now = monotonic()
+        if now - self._checked >= self.check_interval or self._known is None:
+            self._known = self.generation()
+            self._checked = now
+        return self._known
 
     def __call__(self, environ: WSGIEnvironment, start_response: StartResponse) -> Iterable[bytes]:
         method = environ.get("REQUEST_METHOD", "GET")
@@ -224,7 +271,7 @@ class HttpEdge:
             return self._plain(environ, start_response)
         key = environ.get("PATH_INFO", "")
         storable = not environ.get("QUERY_STRING")
-        generation = self.generation() if storable else None
+        generation = self._state() if storable else None
         if storable and generation is not None:
             entry = self.cache.get(key, generation)
             if entry is not None:
@@ -262,27 +309,22 @@ class HttpEdge:
         *,
         cached: bool,
     ) -> list[bytes]:
-        encoding = (
-            choose_encoding(environ.get("HTTP_ACCEPT_ENCODING", "")[:1024])
-            if entry.compressible
-            else None
-        )
-        before = entry.size
-        body, etag, content_encoding = entry.variant(encoding)
-        if cached and entry.size != before:
-            self.cache.grew(entry, before)
-        headers = [*entry.headers, ("ETag", etag)]
-        if entry.compressible:
-            headers.append(("Vary", "Accept-Encoding"))
-        if not_modified(environ, etag, entry.last_modified):
-            kept = [(name, value) for name, value in headers if name.lower() in _NOT_MODIFIED]
-            start_response("304 Not Modified", _secure(kept))
+        accept = environ.get("HTTP_ACCEPT_ENCODING")
+        encoding = choose_encoding(accept[:1024]) if accept and entry.compressible else None
+        if encoding in entry.encoded:
+            variant = entry.encoded[encoding]
+        else:
+            before = entry.size
+            variant = entry.variant(encoding)
+            if cached:
+                self.cache.grew(entry, before)
+        if (
+            "HTTP_IF_NONE_MATCH" in environ or "HTTP_IF_MODIFIED_SINCE" in environ
+        ) and not_modified(environ, variant.etag, entry.last_modified):
+            start_response("304 Not Modified", variant.not_modified_headers)
             return []
-        if content_encoding:
-            headers.append(("Content-Encoding", content_encoding))
-        headers.append(("Content-Length", str(len(body))))
-        start_response("200 OK", _secure(headers))
-        return [] if environ.get("REQUEST_METHOD") == "HEAD" else [body]
+        start_response("200 OK", variant.ok_headers)
+        return [] if environ.get("REQUEST_METHOD") == "HEAD" else [variant.body]
 
 
 def _close(app_iter: Iterable[bytes]) -> None:

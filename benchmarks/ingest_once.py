@@ -1,0 +1,36 @@
+"""Run one ingest in this process and print its time and the process's peak memory as JSON."""
+
+from __future__ import annotations
+
+import json
+import resource
+import sys
+import time
+from pathlib import Path
+
+from feedsvc.catalog import open_catalog
+from feedsvc.ingest import ingest
+
+
+def main() -> None:
+    """Usage: python -m benchmarks.ingest_once SEEDS DATABASE."""
+    seeds, database = Path(sys.argv[1]), Path(sys.argv[2])
+    catalog = open_catalog(database)
+    started = time.perf_counter()
+    report = ingest(catalog, seeds, site_host="bench.example")
+    seconds = time.perf_counter() - started
+    catalog.close()
+    peak_kib = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+    json.dump(
+        {
+            "seconds": seconds,
+            "peak_mib": peak_kib / 1024,
+            "added": len(report.added),
+            "unchanged": len(report.unchanged),
+        },
+        sys.stdout,
+    )
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,203 @@
+"""Start servers on loopback and drive them with wrk (bounded in time; loopback only)."""
+
+from __future__ import annotations
+
+import os
+import re
+import shutil
+import signal
+import socket
+import statistics
+import subprocess
+import sys
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+_UNITS = {"us": 1e-3, "ms": 1.0, "s": 1000.0}
+
+
+@dataclass(frozen=True, slots=True)
+class Load:
+    """Median figures of several wrk rounds against one URL."""
+
+    rps: float
+    p50_ms: float
+    p99_ms: float
+    rounds: int
+    errors: int
+
+
+def free_port() -> int:
+    """Return a free loopback port."""
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+def wait_port(port: int, process: subprocess.Popen[bytes], timeout: float = 30) -> None:
+    """Wait until something listens on the loopback port (or fail)."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        try:
+            with socket.create_connection(("127.0.0.1", port), timeout=1):
+                return
+        except OSError:
+            if process.poll() is not None:
+                break
+            time.sleep(0.05)
+    raise RuntimeError(f"nothing listens on 127.0.0.1:{port}")
+
+
+def granian(
+    target: str,
+    port: int,
+    env: dict[str, str],
+    log: Path,
+    workers: int = 2,
+    *,
+    access_log: bool = True,
+) -> subprocess.Popen[bytes]:
+    """Start `target` (a WSGI app factory) on granian with `feedsvc serve`'s settings."""
+    command = [
+        sys.executable,
+        "-m",
+        "granian",
+        "--interface",
+        "wsgi",
+        "--factory",
+        "--host",
+        "127.0.0.1",
+        "--port",
+        str(port),
+        "--workers",
+        str(workers),
+        "--blocking-threads",
+        "1",
+        "--access-log" if access_log else "--no-access-log",
+        "--no-ws",
+        target,
+    ]
+    with log.open("ab") as out:
+        process = subprocess.Popen(
+            command, env={**os.environ, **env}, stdout=out, stderr=subprocess.STDOUT
+        )
+    wait_port(port, process)
+    _wait_workers(log, workers)
+    return process
+
+
+def _wait_workers(log: Path, workers: int, timeout: float = 30) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        text = log.read_text(errors="replace")
+        if all(f"Started worker-{n}\n" in text for n in range(1, workers + 1)):
+            return
+        time.sleep(0.05)
+    raise RuntimeError("granian workers did not start")
+
+
+def nginx(conf: Path, prefix: Path, port: int) -> subprocess.Popen[bytes]:
+    """Start nginx in the foreground with `conf`."""
+    binary = shutil.which("nginx") or "/usr/sbin/nginx"
+    process = subprocess.Popen(
+        [binary, "-p", str(prefix), "-c", str(conf)],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    wait_port(port, process)
+    return process
+
+
+def stop(process: subprocess.Popen[bytes]) -> None:
+    """Stop a server gracefully, then for sure."""
+    process.send_signal(signal.SIGTERM)
+    try:
+        process.wait(timeout=20)
+    except subprocess.TimeoutExpired:
+        process.kill()
+        process.wait(timeout=10)
+
+
+def _ms(value: str) -> float:
+    match = re.fullmatch(r"([\d.]+)(us|ms|s)", value)
+    if match is None:
+        raise ValueError(value)
+    return float(match[1]) * _UNITS[match[2]]
+
+
+def wrk(
+    url: str,
+    *,
+    seconds: int,
+    rounds: int,
+    headers: dict[str, str] | None = None,
+    connections: int = 32,
+    expect: int = 200,
+) -> Load:
+    """Run wrk `rounds` times against a loopback URL; return the median figures."""
+    if not url.startswith("http://127.0.0.1:"):
+        raise ValueError("benchmarks only load loopback")
+    check = subprocess.run(
+        [
+            "curl",
+            "-s",
+            "-o",
+            "/dev/null",
+            "-w",
+            "%{http_code}",
+            *[a for k, v in (headers or {}).items() for a in ("-H", f"{k}: {v}")],
+            url,
+        ],
+        capture_output=True,
+        text=True,
+        timeout=30,
+        check=False,
+    )
+    if check.stdout != str(expect):
+        raise RuntimeError(f"{url} answered {check.stdout}, expected {expect}")
+    results = []
+    errors = 0
+    for _ in range(rounds):
+        command = ["wrk", "-t2", f"-c{connections}", f"-d{seconds}s", "--latency"]
+        for name, value in (headers or {}).items():
+            command += ["-H", f"{name}: {value}"]
+        output = subprocess.run(
+            [*command, url], capture_output=True, text=True, timeout=seconds + 60, check=True
+        ).stdout
+        rps = float(re.search(r"Requests/sec:\s+([\d.]+)", output)[1])  # type: ignore[index]
+        p50 = _ms(re.search(r"\s50%\s+(\S+)", output)[1])  # type: ignore[index]
+        p99 = _ms(re.search(r"\s99%\s+(\S+)", output)[1])  # type: ignore[index]
+        bad = re.search(r"Non-2xx or 3xx responses: (\d+)", output)
+        socket_errors = re.search(
+            r"Socket errors: connect (\d+), read (\d+), write (\d+), timeout (\d+)", output
+        )
+        errors += int(bad[1]) if bad else 0
+        errors += sum(int(n) for n in socket_errors.groups()) if socket_errors else 0
+        results.append((rps, p50, p99))
+    return Load(
+        rps=statistics.median(r[0] for r in results),
+        p50_ms=statistics.median(r[1] for r in results),
+        p99_ms=statistics.median(r[2] for r in results),
+        rounds=rounds,
+        errors=errors,
+    )
+
+
+def process_memory_mib(pid: int) -> dict[str, float]:
+    """Return RSS and PSS of a process in MiB (Linux /proc)."""
+    values = {}
+    for line in Path(f"/proc/{pid}/smaps_rollup").read_text().splitlines():
+        name, _, rest = line.partition(":")
+        if name in ("Rss", "Pss"):
+            values[name.lower()] = int(rest.split()[0]) / 1024
+    return values
+
+
+def children(pid: int) -> list[int]:
+    """Return the child process ids of `pid`."""
+    found = []
+    for task in Path(f"/proc/{pid}/task").iterdir():
+        text = (task / "children").read_text().split()
+        found += [int(n) for n in text]
+    return found
