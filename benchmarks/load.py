@@ -15,6 +15,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 _UNITS = {"us": 1e-3, "ms": 1.0, "s": 1000.0}
+ROOT = Path(__file__).resolve().parent.parent  # servers import feedsvc and benchmarks from here
 
 
 @dataclass(frozen=True, slots=True)
@@ -80,7 +81,7 @@ def granian(
     ]
     with log.open("ab") as out:
         process = subprocess.Popen(
-            command, env={**os.environ, **env}, stdout=out, stderr=subprocess.STDOUT
+            command, env={**os.environ, **env}, stdout=out, stderr=subprocess.STDOUT, cwd=ROOT
         )
     wait_port(port, process)
     _wait_workers(log, workers)

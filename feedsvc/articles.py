@@ -10,7 +10,9 @@ from __future__ import annotations
 import hashlib
 import json
 import re
+import unicodedata
 from dataclasses import dataclass, field
+from functools import lru_cache
 
 from text_unidecode import unidecode
 
@@ -58,13 +60,27 @@ _QUOTES = re.compile(r"['\u2018\u2019`\"]")
 _SLUG_WORDS = re.compile(r"[a-z0-9]+")
 
 
+def _ascii(text: str) -> str:
+    # Accents come off in C (NFKD, then drop combining marks); only what is still not ASCII
+    # afterwards (ß, Æ, 東京, Cyrillic, ...) goes through the slower per-character table.
+    decomposed = unicodedata.normalize("NFKD", text)
+    out = []
+    for char in decomposed:
+        if char.isascii():
+            out.append(char)
+        elif not unicodedata.combining(char):
+            out.append(unidecode(char))
+    return "".join(out)
+
+
+@lru_cache(maxsize=4096)
 def slug_for(text: str, *, fallback: str = "article") -> str:
     """Return a readable ASCII URL slug for a title or section name.
 
     Non-ASCII letters are transliterated ("Économie" -> "economie", "東京" -> "dong-jing"),
     quotes vanish ("country's" -> "countrys"), and the slug ends at a word boundary.
     """
-    ascii_text = text if text.isascii() else unidecode(text)
+    ascii_text = text if text.isascii() else _ascii(text)
     slug = ""
     for word in _SLUG_WORDS.findall(_QUOTES.sub("", ascii_text.lower())):
         candidate = f"{slug}-{word}" if slug else word

@@ -10,10 +10,9 @@ from typing import Any
 
 import click
 
-from feedsvc.catalog import open_catalog
 from feedsvc.config import Settings, load_settings
 from feedsvc.errors import ArticleError, FeedsvcError
-from feedsvc.ingest import IngestReport, Rejected, ingest, read_article, scan
+from feedsvc.ingest import IngestReport, Rejected, read_article, run_ingest, scan
 
 EXIT_PROBLEMS = 1
 EXIT_ERROR = 2
@@ -22,21 +21,6 @@ EXIT_ERROR = 2
 def _settings(ctx: click.Context) -> Settings:
     value: Settings = ctx.obj
     return value
-
-
-def run_ingest(settings: Settings) -> IngestReport:
-    """Ingest the seeds folder once with these settings."""
-    catalog = open_catalog(settings.database)
-    try:
-        return ingest(
-            catalog,
-            settings.seeds_dir,
-            site_host=settings.site.host,
-            max_bytes=settings.max_file_kb * 1024,
-            tombstone_days=settings.tombstone_days,
-        )
-    finally:
-        catalog.close()
 
 
 def _print_problem(item: Rejected, *, err: bool) -> None:

@@ -54,7 +54,7 @@ class Settings:
     card_dir: Path | None = None  # default: "cards" beside the database
     feed_max_age: int = 300
     page_max_age: int = 60
-    cache_mb: int = 32
+    cache_mb: int = 16
     state_check_ms: int = 100
     trust_proxy: bool = False
     access_log: bool = True

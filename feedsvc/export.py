@@ -110,7 +110,7 @@ def file_name(path: str) -> str:
 
 def site_urls(app: Flask) -> tuple[list[str], list[tuple[str, str]]]:
     """Return every URL path the site publishes, and (old path, new path) of renamed slugs."""
-    from feedsvc.sitemap import MAX_URLS
+    from feedsvc.sitemap import PART_SIZE
     from feedsvc.web.assets import STATIC_DIR, asset_url
     from feedsvc.web.context import catalog, publication, settings
     from feedsvc.web.embeds import card_path
@@ -127,8 +127,8 @@ def site_urls(app: Flask) -> tuple[list[str], list[tuple[str, str]]]:
         paths += pub.feed_paths()
         paths += ["/feeds/", "/feeds.opml", "/robots.txt", "/sitemap.xml"]
         sitemap_entries = 1 + len(catalog().sections()) + catalog().count()
-        if sitemap_entries > MAX_URLS:
-            paths += [f"/sitemaps/{n}.xml" for n in range(1, -(-sitemap_entries // MAX_URLS) + 1)]
+        if sitemap_entries > PART_SIZE:
+            paths += [f"/sitemaps/{n}.xml" for n in range(1, -(-sitemap_entries // PART_SIZE) + 1)]
         for record in catalog().latest(catalog().count() or 1):
             base = record.path
             paths += [base, f"{base}embed/", f"{base}oembed.json", f"{base}oembed.xml"]

@@ -3,15 +3,19 @@
 from __future__ import annotations
 
 import itertools
+import multiprocessing
 import os
+from collections.abc import Iterator
+from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from urllib.parse import quote
 
 from feedsvc.articles import Article, parse_article, slug_for
-from feedsvc.catalog import Catalog, format_time
+from feedsvc.catalog import Catalog, format_time, open_catalog
 from feedsvc.catalog.writer import Batch, Stored, Values, write
+from feedsvc.config import Settings
 from feedsvc.errors import ArticleError
 
 DEFAULT_MAX_BYTES = 1024 * 1024
@@ -77,13 +81,19 @@ def _ignored(name: str) -> bool:
     return name.startswith((".", "#", "~")) or name.endswith(("~", ".swp", ".tmp", ".bak"))
 
 
-def scan(seeds_dir: Path) -> list[Path]:
+def _entries(seeds_dir: Path) -> list[os.DirEntry[str]]:
     """Return the article files of the seeds folder (top level only), sorted by name."""
     try:
-        names = sorted(os.listdir(seeds_dir))
+        with os.scandir(seeds_dir) as found:
+            entries = [e for e in found if e.name.endswith(".txt") and not _ignored(e.name)]
     except OSError as exc:
         raise ArticleError(str(seeds_dir), "seeds-unreadable", exc.strerror or str(exc)) from exc
-    return [seeds_dir / name for name in names if name.endswith(".txt") and not _ignored(name)]
+    return sorted(entries, key=lambda entry: entry.name)
+
+
+def scan(seeds_dir: Path) -> list[Path]:
+    """Return the article files of the seeds folder (top level only), sorted by name."""
+    return [Path(entry.path) for entry in _entries(seeds_dir)]
 
 
 def key_of(path: Path) -> str:
@@ -97,19 +107,45 @@ def _inside(path: Path) -> None:
         raise ArticleError(str(path), "symlink-outside", "links to a file outside the seeds folder")
 
 
-def file_sig(path: Path) -> str:
+def file_sig(entry: os.DirEntry[str]) -> str:
     """Return size, modification time and inode: a hint that the file may have changed.
 
-    Never a date: dates come from the catalog, not from files.
+    Never a date: dates come from the catalog, not from files. (One stat call; the directory
+    listing already says whether the entry is a link.)
     """
-    _inside(path)
+    if entry.is_symlink():
+        _inside(Path(entry.path))
     try:
-        status = path.stat()
+        status = entry.stat()
     except FileNotFoundError:
-        raise ArticleError(str(path), "vanished", "disappeared while it was being read") from None
+        raise ArticleError(entry.path, "vanished", "disappeared while it was being read") from None
     except OSError as exc:
-        raise ArticleError(str(path), "unreadable", exc.strerror or str(exc)) from None
+        raise ArticleError(entry.path, "unreadable", exc.strerror or str(exc)) from None
     return f"{status.st_size}:{status.st_mtime_ns}:{status.st_ino}"
+
+
+def _read_one(path: str, max_bytes: int) -> Article | Rejected:
+    """Read one file for ingest, in this process or a worker; a refusal comes back as data."""
+    try:
+        return read_article(Path(path), max_bytes=max_bytes)
+    except ArticleError as exc:
+        return Rejected(exc.source, exc.code, exc.reason)
+
+
+PARALLEL_FROM = 2000  # files to read before parsing is shared among processes
+
+
+def _read_all(paths: list[str], max_bytes: int) -> Iterator[Article | Rejected]:
+    """Yield each file's Article (or Rejected) in order, parsing in worker processes when
+    there are many to read: reading and parsing 100,000 files is most of a cold ingest."""
+    jobs = min(os.cpu_count() or 1, 4)
+    if len(paths) < PARALLEL_FROM or jobs < 2:
+        for path in paths:
+            yield _read_one(path, max_bytes)
+        return
+    context = multiprocessing.get_context("spawn")
+    with ProcessPoolExecutor(max_workers=jobs, mp_context=context) as pool:
+        yield from pool.map(_read_one, paths, itertools.repeat(max_bytes), chunksize=256)
 
 
 def read_article(path: Path, *, max_bytes: int = DEFAULT_MAX_BYTES) -> Article:
@@ -145,10 +181,17 @@ class _Run:
 
     def __init__(self, batch: Batch, moment: datetime, tag_base: str) -> None:
         self.batch = batch
-        self.taken = batch.taken_slugs()
+        self._taken: dict[str, str] | None = None
         self.tag_base = tag_base
         self.ticks = (format_time(moment + timedelta(microseconds=n)) for n in itertools.count())
         self.sections: set[str] = set()
+
+    @property
+    def taken(self) -> dict[str, str]:
+        """Return the slugs in use, read on first need (a rescan with no change never needs it)."""
+        if self._taken is None:
+            self._taken = self.batch.taken_slugs()
+        return self._taken
 
     def values(self, article: Article, row: Stored | None, sig: str, *, edited: bool) -> Values:
         front = article.front
@@ -214,7 +257,7 @@ def ingest(
     """
     moment = (now or datetime.now(UTC)).astimezone(UTC)
     stamp = format_time(moment)
-    paths = scan(seeds_dir)
+    entries = _entries(seeds_dir)
     added: list[str] = []
     changed: list[str] = []
     unchanged: list[str] = []
@@ -223,30 +266,39 @@ def ingest(
     rejected: list[Rejected] = []
     with write(catalog) as batch:
         run = _Run(batch, moment, batch.tag_base(site_host, moment))
-        stored = batch.stored()
-        present: set[str] = set()
-        fresh: list[tuple[Article, str]] = []
-        for path in paths:
-            key = key_of(path)
-            present.add(key)
-            row = stored.get(key)
-            try:
-                sig = file_sig(path)
-                if row is not None and row.removed is None and row.file_sig == sig:
-                    unchanged.append(key)
-                    continue
-                fresh.append((read_article(path, max_bytes=max_bytes), sig))
-            except ArticleError as exc:
-                rejected.append(Rejected(exc.source, exc.code, exc.reason))
+        stored = batch.briefs()
+        present = {entry.name.removesuffix(".txt") for entry in entries}
         gone = sorted(k for k, row in stored.items() if row.removed is None and k not in present)
         # Content that vanished under one name may reappear under another: a rename.
+        withdrawn = sorted(
+            (row.removed, key)
+            for key, row in stored.items()
+            if row.removed is not None and key not in present
+        )
+        # Gone first, then the latest withdrawals: the candidates for a rename.
+        candidates = [*gone, *(key for _removed, key in reversed(withdrawn))]
+        hashes = batch.hashes(candidates)
         by_hash: dict[str, str] = {}
-        for key in gone:
-            by_hash.setdefault(stored[key].content_hash, key)
-        for row in sorted(stored.values(), key=lambda r: r.removed or "", reverse=True):
-            if row.removed is not None and row.key not in present:
-                by_hash.setdefault(row.content_hash, row.key)
-        for article, sig in fresh:
+        for key in candidates:
+            by_hash.setdefault(hashes[key][0], key)
+        to_read: list[tuple[str, str]] = []
+        for entry in entries:
+            key = entry.name.removesuffix(".txt")
+            row = stored.get(key)
+            try:
+                sig = file_sig(entry)
+            except ArticleError as exc:
+                rejected.append(Rejected(exc.source, exc.code, exc.reason))
+                continue
+            if row is not None and row.removed is None and row.file_sig == sig:
+                unchanged.append(key)
+            else:
+                to_read.append((entry.path, sig))
+        outcomes = _read_all([path for path, _sig in to_read], max_bytes)
+        for (_path, sig), article in zip(to_read, outcomes, strict=True):
+            if isinstance(article, Rejected):
+                rejected.append(article)
+                continue
             row = stored.get(article.key)
             if row is None and article.content_hash in by_hash:
                 old = by_hash.pop(article.content_hash)
@@ -254,21 +306,22 @@ def ingest(
                 renamed.append((old, article.key))
                 if old in gone:
                     gone.remove(old)
-                row = stored[old]
-                run.update(article, row, sig)
+                run.update(article, batch.stored(article.key), sig)  # renamed just now
                 continue
             if row is None:
                 run.add(article, sig)
                 added.append(article.key)
-            elif row.removed is None and row.content_hash == article.content_hash:
+                continue
+            full = batch.stored(article.key)
+            if full.removed is None and full.content_hash == article.content_hash:
                 batch.set_file_sig(article.key, sig)  # touched, not changed
                 unchanged.append(article.key)
             else:
-                run.update(article, row, sig)
+                run.update(article, full, sig)
                 changed.append(article.key)
         for key in gone:
             batch.remove(key, stamp)
-            run.sections.add(stored[key].section_slug)
+            run.sections.add(hashes[key][1])
             removed.append(key)
         expired = batch.expire_tombstones(moment - timedelta(days=tombstone_days))
         report = IngestReport(
@@ -284,3 +337,18 @@ def ingest(
         if report.changed_anything or catalog.meta("changed") is None:
             batch.bump(stamp)
     return report
+
+
+def run_ingest(settings: Settings) -> IngestReport:
+    """Open the catalog the settings name, ingest their seeds folder once, close it."""
+    catalog = open_catalog(settings.database)
+    try:
+        return ingest(
+            catalog,
+            settings.seeds_dir,
+            site_host=settings.site.host,
+            max_bytes=settings.max_file_kb * 1024,
+            tombstone_days=settings.tombstone_days,
+        )
+    finally:
+        catalog.close()

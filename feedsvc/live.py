@@ -16,11 +16,10 @@ from dataclasses import replace
 
 import watchfiles
 
-from feedsvc.catalog import open_catalog
 from feedsvc.config import Settings
 from feedsvc.errors import FeedsvcError
 from feedsvc.feeds import FORMATS
-from feedsvc.ingest import IngestReport, Rejected, ingest
+from feedsvc.ingest import IngestReport, Rejected, run_ingest
 from feedsvc.websub import HubNotifier
 
 log = logging.getLogger(__name__)
@@ -46,17 +45,7 @@ class Watcher:
         """Ingest now; log what changed and each newly rejected file once."""
         settings = self.settings
         try:
-            catalog = open_catalog(settings.database)
-            try:
-                report = ingest(
-                    catalog,
-                    settings.seeds_dir,
-                    site_host=settings.site.host,
-                    max_bytes=settings.max_file_kb * 1024,
-                    tombstone_days=settings.tombstone_days,
-                )
-            finally:
-                catalog.close()
+            report = run_ingest(settings)
         except FeedsvcError as exc:
             log.error("ingest failed: %s", exc)
             return None

@@ -9,6 +9,7 @@ from lxml import etree
 
 SITEMAP_NS = "http://www.sitemaps.org/schemas/sitemap/0.9"
 MAX_URLS = 50_000  # the protocol's limit per sitemap file
+PART_SIZE = 10_000  # what feedsvc puts in one file: well under it, and cheap to build
 
 
 def _document(kind: str, child: str, entries: Sequence[tuple[str, datetime]]) -> bytes:

@@ -209,3 +209,35 @@ def _fresh_state_on_every_request(monkeypatch: pytest.MonkeyPatch) -> None:
     """Apps in tests ask the catalog's state on every request (serving default: every 100 ms),
     so a test can ingest and at once see the new state."""
     monkeypatch.setenv("FEEDSVC_STATE_CHECK_MS", "0")
+
+
+def start_nginx(folder: Path, site_conf: str, port: int) -> subprocess.Popen[bytes]:
+    """Run real nginx in the foreground with `site_conf` in its http block; wait for `port`."""
+    nginx = need("nginx")
+    (folder / "site.conf").write_text(site_conf, encoding="utf-8")
+    (folder / "nginx.conf").write_text(
+        ("user root;\n" if os.geteuid() == 0 else "")
+        + f"daemon off;\npid {folder}/nginx.pid;\nerror_log {folder}/nginx-error.log;\n"
+        "events { worker_connections 64; }\n"
+        f"http {{\n access_log {folder}/nginx-access.log;\n"
+        f" client_body_temp_path {folder}/body;\n proxy_temp_path {folder}/proxy;\n"
+        f" include {folder}/site.conf;\n}}\n",
+        encoding="utf-8",
+    )
+    log = folder / "nginx.out"
+    with log.open("wb") as output:
+        process = subprocess.Popen(
+            [nginx, "-p", str(folder), "-c", str(folder / "nginx.conf")],
+            stdout=output,
+            stderr=subprocess.STDOUT,
+        )
+    wait_for_port(port, process, log)
+    return process
+
+
+def without_root_powers(command: list[str]) -> list[str]:
+    """Return `command` run without root's power to ignore file permissions (if we are root)."""
+    if os.geteuid() != 0:
+        return command
+    drop = "-dac_override,-dac_read_search"
+    return [need("setpriv"), "--bounding-set", drop, "--inh-caps", drop, "--", *command]

@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import gzip
 import os
-import subprocess
 import urllib.error
 import urllib.request
 from collections.abc import Iterator
@@ -21,7 +20,7 @@ from feedsvc.catalog import Catalog, open_catalog
 from feedsvc.cli import cli
 from feedsvc.export import BuildError, _check_type, build, file_name
 
-from .conftest import SITE_URL, T0, free_port, need, run_ingest, wait_for_port, write_article
+from .conftest import SITE_URL, T0, free_port, run_ingest, start_nginx, write_article
 from .corpus import write_corpus
 
 
@@ -211,7 +210,6 @@ def _get(url: str, encoding: str = "") -> tuple[int, dict[str, str], bytes]:
 def test_real_nginx_serves_the_export(
     corpus_app: tuple[Flask, Path, Catalog], tmp_path: Path
 ) -> None:
-    nginx = need("nginx")
     app, seeds, catalog = corpus_app
     old = next(r.slug for r in catalog.latest(100) if r.key == "00003_story")
     write_article(seeds, "00003_story", "World News", "Moved headline", "Text.")
@@ -220,23 +218,8 @@ def test_real_nginx_serves_the_export(
     report = build(app, out, gzip=True)
     port = free_port()
     conf = (out / "_nginx.conf").read_text().replace("listen 80;", f"listen 127.0.0.1:{port};")
-    (tmp_path / "site.conf").write_text(conf)
-    (tmp_path / "nginx.conf").write_text(
-        ("user root;\n" if os.geteuid() == 0 else "")
-        + f"daemon off;\npid {tmp_path}/nginx.pid;\nerror_log {tmp_path}/nginx-error.log;\n"
-        "events { worker_connections 64; }\n"
-        f"http {{\n access_log off;\n client_body_temp_path {tmp_path}/body;\n"
-        f" include {tmp_path}/site.conf;\n}}\n"
-    )
-    log = tmp_path / "nginx.out"
-    with log.open("wb") as output:
-        process = subprocess.Popen(
-            [nginx, "-p", str(tmp_path), "-c", str(tmp_path / "nginx.conf")],
-            stdout=output,
-            stderr=subprocess.STDOUT,
-        )
+    process = start_nginx(tmp_path, conf, port)
     try:
-        wait_for_port(port, process, log)
         base = f"http://127.0.0.1:{port}"
         for item in report.files:
             status, headers, body = _get(base + item.path)

@@ -344,3 +344,25 @@ def test_reader_library_subscribes_to_every_site_feed(served_corpus: str, tmp_pa
             assert j.published.tzinfo is not None
     finally:
         reader.close()
+
+
+def test_large_sitemaps_become_an_index_of_parts(
+    client: FlaskClient, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import feedsvc.web.syndication
+
+    monkeypatch.setattr(feedsvc.web.syndication, "PART_SIZE", 20)
+    ns = {"s": "http://www.sitemaps.org/schemas/sitemap/0.9"}
+    index = etree.fromstring(client.get("/sitemap.xml").data)
+    assert index.tag == "{http://www.sitemaps.org/schemas/sitemap/0.9}sitemapindex"
+    parts = index.xpath("//s:sitemap/s:loc/text()", namespaces=ns)
+    assert parts == [f"{SITE_URL}/sitemaps/{n}.xml" for n in range(1, 6)]  # 1 + 4 + 95 URLs
+    locs: list[str] = []
+    for part in parts:
+        urlset = etree.fromstring(client.get(part.removeprefix(SITE_URL)).data)
+        found = urlset.xpath("//s:url/s:loc/text()", namespaces=ns)
+        assert len(found) <= 20
+        locs += found
+    assert len(locs) == len(set(locs)) == 1 + 4 + COUNT
+    assert locs[0] == f"{SITE_URL}/"
+    assert client.get("/sitemaps/6.xml").status_code == 404

@@ -4,8 +4,6 @@ nginx revalidates and serves the new version."""
 
 from __future__ import annotations
 
-import os
-import subprocess
 import time
 import urllib.request
 from collections.abc import Iterator
@@ -16,7 +14,7 @@ from click.testing import CliRunner
 
 from feedsvc.cli import cli
 
-from .conftest import free_port, need, start_server, stop_server, wait_for_port, write_article
+from .conftest import free_port, start_nginx, start_server, stop_server, write_article
 
 pytestmark = pytest.mark.e2e
 
@@ -29,7 +27,6 @@ def fetch(url: str, encoding: str = "") -> tuple[int, dict[str, str], bytes]:
 
 @pytest.fixture
 def stack(seeds: Path, tmp_path: Path) -> Iterator[tuple[str, Path, Path]]:
-    nginx = need("nginx")
     server, upstream = start_server(
         seeds, tmp_path, env={"FEEDSVC_FEED_MAX_AGE": "1", "FEEDSVC_PAGE_MAX_AGE": "1"}
     )
@@ -47,25 +44,8 @@ def stack(seeds: Path, tmp_path: Path) -> Iterator[tuple[str, Path, Path]]:
         ],
     )
     assert conf.exit_code == 0, conf.output
-    (tmp_path / "feedsvc.conf").write_text(conf.output, encoding="utf-8")
-    (tmp_path / "nginx.conf").write_text(
-        ("user root;\n" if os.geteuid() == 0 else "")
-        + f"daemon off;\npid {tmp_path}/nginx.pid;\nerror_log {tmp_path}/nginx-error.log;\n"
-        "events { worker_connections 64; }\n"
-        f"http {{\n access_log {tmp_path}/nginx-access.log;\n"
-        f" client_body_temp_path {tmp_path}/body;\n proxy_temp_path {tmp_path}/proxy;\n"
-        f" include {tmp_path}/feedsvc.conf;\n}}\n",
-        encoding="utf-8",
-    )
-    log = tmp_path / "nginx.out"
-    with log.open("wb") as out:
-        proxy = subprocess.Popen(
-            [nginx, "-p", str(tmp_path), "-c", str(tmp_path / "nginx.conf")],
-            stdout=out,
-            stderr=subprocess.STDOUT,
-        )
+    proxy = start_nginx(tmp_path, conf.output, port)
     try:
-        wait_for_port(port, proxy, log)
         yield (
             f"http://127.0.0.1:{port}",
             tmp_path / "served.sqlite3",

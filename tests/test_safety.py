@@ -18,7 +18,7 @@ from click.testing import CliRunner
 from feedsvc.catalog import Catalog
 from feedsvc.cli import EXIT_ERROR, cli
 
-from .conftest import T0, need, run_ingest
+from .conftest import T0, run_ingest, without_root_powers
 from .corpus import write_corpus
 
 COUNT = 10_000
@@ -134,10 +134,7 @@ def test_read_only_database_is_a_clear_message(seeds: Path, tmp_path: Path) -> N
     for path in folder.iterdir():
         path.chmod(0o444)
     folder.chmod(0o555)
-    command = _ingest_command(seeds, database)
-    if os.geteuid() == 0:  # root writes anything: drop the capabilities that let it
-        drop = "-dac_override,-dac_read_search"
-        command = [need("setpriv"), "--bounding-set", drop, "--inh-caps", drop, "--", *command]
+    command = without_root_powers(_ingest_command(seeds, database))
     try:
         result = subprocess.run(command, capture_output=True, text=True, timeout=60, check=False)
     finally:

@@ -152,9 +152,13 @@ class Catalog:
         )
         return [record_from_row(row) for row in rows]
 
-    def stamps(self) -> list[tuple[str, datetime]]:
-        """Return (path, updated) of every live article, oldest first, for sitemaps."""
-        rows = self._select("SELECT slug, updated FROM articles WHERE removed IS NULL ORDER BY seq")
+    def stamps(self, offset: int = 0, limit: int = -1) -> list[tuple[str, datetime]]:
+        """Return (path, updated) of live articles, oldest first, for sitemaps."""
+        rows = self._select(
+            "SELECT slug, updated FROM articles WHERE removed IS NULL ORDER BY seq "
+            "LIMIT ? OFFSET ?",
+            (limit, offset),
+        )
         return [(f"/articles/{row['slug']}/", parse_time(row["updated"])) for row in rows]
 
     def lookup(self, slug: str) -> Lookup:

@@ -78,6 +78,10 @@ _MIGRATIONS: tuple[str, ...] = (
     );
     CREATE UNIQUE INDEX articles_section_place ON articles (section_slug, section_seq);
     """,
+    # Archive blocks are cut along section_seq now: the (section_slug, seq) index is unused.
+    """
+    DROP INDEX IF EXISTS articles_section_seq;
+    """,
 )
 SCHEMA_VERSION = len(_MIGRATIONS)
 
@@ -122,6 +126,10 @@ def connect(path: Path, *, readonly: bool = False) -> sqlite3.Connection:
                 raise CatalogError(str(path), "schema is out of date: run `feedsvc ingest`")
         else:
             connection.execute("PRAGMA journal_mode = WAL")
+            # In WAL mode NORMAL never corrupts the catalog; a power cut may lose the last
+            # commit, which the next ingest redoes from the files.
+            connection.execute("PRAGMA synchronous = NORMAL")
+            connection.execute("PRAGMA cache_size = -65536")  # 64 MiB while writing
             connection.execute("PRAGMA foreign_keys = ON")
             for number in range(version, SCHEMA_VERSION):
                 connection.executescript(

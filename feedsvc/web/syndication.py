@@ -10,7 +10,7 @@ from feedsvc.errors import NotFound
 from feedsvc.feeds import FORMATS, FeedFormat
 from feedsvc.opml import Subscription, build_opml
 from feedsvc.publication import Scope
-from feedsvc.sitemap import MAX_URLS, build_index, build_robots, build_urlset
+from feedsvc.sitemap import PART_SIZE, build_index, build_robots, build_urlset
 from feedsvc.web.context import Kind, catalog, finish, publication, settings
 
 bp = Blueprint("syndication", __name__)
@@ -109,46 +109,59 @@ def opml() -> Response:
     return finish(Response(body, mimetype="text/x-opml"), "feed", modified)
 
 
-def _sitemap_entries() -> list[tuple[str, datetime]]:
+def _sitemap_head() -> list[tuple[str, datetime]]:
+    """Return the front page and the section pages with their lastmod."""
     site = settings().site
     sections = catalog().sections()
     changed = max((s.updated for s in sections), default=None) or catalog().changed()
-    entries = [(site.absolute("/"), changed)]
-    entries += [(site.absolute(f"/sections/{s.slug}/"), s.updated) for s in sections]
-    entries += [(site.absolute(path), updated) for path, updated in catalog().stamps()]
+    return [
+        (site.absolute("/"), changed),
+        *((site.absolute(f"/sections/{s.slug}/"), s.updated) for s in sections),
+    ]
+
+
+def _sitemap_part(head: list[tuple[str, datetime]], number: int) -> list[tuple[str, datetime]]:
+    """Return entries number*PART_SIZE.. of [front, sections, articles oldest first], read from
+    the catalog a part at a time (a worker never holds every article's URL)."""
+    site = settings().site
+    first, last = (number - 1) * PART_SIZE, number * PART_SIZE
+    entries = head[first:last]
+    offset = max(0, first - len(head))
+    limit = last - first - len(entries)
+    entries += [(site.absolute(path), stamp) for path, stamp in catalog().stamps(offset, limit)]
     return entries
 
 
 @bp.get("/sitemap.xml")
 def sitemap() -> Response:
-    """Serve the sitemap, or a sitemap index when there are more URLs than one file holds."""
-    entries = _sitemap_entries()
-    newest = max(stamp for _, stamp in entries)
-    if len(entries) <= MAX_URLS:
+    """Serve the sitemap, or a sitemap index when there are more URLs than one part holds."""
+    head = _sitemap_head()
+    total = len(head) + catalog().count()
+    if total <= PART_SIZE:
+        entries = _sitemap_part(head, 1)
+        newest = max(stamp for _, stamp in entries)
         body = build_urlset(entries)
     else:
         site = settings().site
-        chunks = [entries[i : i + MAX_URLS] for i in range(0, len(entries), MAX_URLS)]
-        body = build_index(
-            [
-                (site.absolute(f"/sitemaps/{n}.xml"), max(stamp for _, stamp in chunk))
-                for n, chunk in enumerate(chunks, 1)
-            ]
-        )
+        parts = []
+        for number in range(1, -(-total // PART_SIZE) + 1):
+            stamp = max(stamp for _, stamp in _sitemap_part(head, number))
+            parts.append((site.absolute(f"/sitemaps/{number}.xml"), stamp))
+        newest = max(stamp for _, stamp in parts)
+        body = build_index(parts)
     return finish(Response(body, mimetype="application/xml"), "feed", newest)
 
 
 @bp.get("/sitemaps/<int(min=1):number>.xml")
 def sitemap_part(number: int) -> Response:
     """Serve one part of a sitemap index."""
-    entries = _sitemap_entries()
-    if len(entries) <= MAX_URLS:
+    head = _sitemap_head()
+    total = len(head) + catalog().count()
+    if total <= PART_SIZE or number > -(-total // PART_SIZE):
         raise NotFound("sitemap", str(number))
-    chunk = entries[(number - 1) * MAX_URLS : number * MAX_URLS]
-    if not chunk:
-        raise NotFound("sitemap", str(number))
-    newest = max(stamp for _, stamp in chunk)
-    return finish(Response(build_urlset(chunk), mimetype="application/xml"), "feed", newest)
+    entries = _sitemap_part(head, number)
+    newest = max(stamp for _, stamp in entries)
+    return finish(Response(build_urlset(entries), mimetype="application/xml"), "feed", newest)
 
 
 @bp.get("/robots.txt")

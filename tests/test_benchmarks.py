@@ -1,0 +1,70 @@
+"""The benchmark runner keeps working: its smoke mode on a tiny corpus (figures not judged)."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+from benchmarks.corpus import SECTIONS, article, write_corpus
+
+from .conftest import need
+
+pytestmark = pytest.mark.e2e
+
+
+def test_corpus_articles_are_about_3_kb_and_exercise_escaping(tmp_path: Path) -> None:
+    import random
+
+    from feedsvc.articles import parse_article
+
+    text = article(random.Random(1), 3)
+    assert 2800 <= len(text.encode("utf-8")) <= 4500
+    write_corpus(tmp_path / "c", 12)
+    parsed = [
+        parse_article(p.read_bytes(), source=str(p)) for p in sorted((tmp_path / "c").iterdir())
+    ]
+    assert {a.section for a in parsed} == set(SECTIONS)
+    body = " ".join(p for a in parsed for p in a.paragraphs)
+    for needle in ("&", "<", ">", "東京", "Zürich"):
+        assert needle in body
+
+
+def test_smoke_run_writes_table_json_and_chart(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    for program in ("wrk", "nginx", "curl"):
+        need(program)
+    from benchmarks.run import main
+
+    out = tmp_path / "out"
+    assert (
+        main(
+            [
+                "--mode",
+                "smoke",
+                "--work",
+                str(tmp_path / "work"),
+                "--out",
+                str(out),
+                "--keep-page-cache",
+            ]
+        )
+        == 0
+    )
+    data = json.loads((out / "results.json").read_text())
+    assert set(data["http"]) == {"feed", "feed gzip", "304", "article", "front"}
+    assert set(data["http"]["feed"]) >= {"feedsvc", "feedsvc-nolog", "hello", "naive", "nginx"}
+    for scenario in data["http"].values():
+        for figures in scenario.values():
+            if isinstance(figures, dict):
+                assert figures["errors"] == 0
+                assert figures["rps"] > 0
+    assert {t["target"] for t in data["targets"]} >= {
+        "warm feed / hello-world",
+        "304 / hello-world",
+    }
+    assert data["memory"]["workers"] == 2
+    assert (out / "chart.png").read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+    assert "| target | measured | bound | met |" in capsys.readouterr().out
