@@ -57,7 +57,7 @@ def granian(
     log: Path,
     workers: int = 2,
     *,
-    access_log: bool = True,
+    access_log: bool = False,
 ) -> subprocess.Popen[bytes]:
     """Start `target` (a WSGI app factory) on granian with `feedsvc serve`'s settings."""
     command = [

@@ -148,6 +148,9 @@ def _env(work: Path, count: int, port: int) -> dict[str, str]:
         "FEEDSVC_DATABASE": str(_catalog(work, count)),
         "FEEDSVC_SITE_URL": f"http://127.0.0.1:{port}",
         "FEEDSVC_CARD_DIR": str(work / "cards"),
+        # feedsvc logs every request (its own access log, as `feedsvc serve` does); the
+        # comparison apps run on granian without logging: their ceiling.
+        "FEEDSVC_ACCESS_LOG": "1",
     }
 
 
@@ -217,9 +220,8 @@ def http_comparison(work: Path, count: int, seconds: int, rounds: int) -> dict[s
             granian(
                 "feedsvc:create_app",
                 ports["feedsvc-nolog"],
-                env,
+                {**env, "FEEDSVC_ACCESS_LOG": "0"},
                 logs / "nolog.log",
-                access_log=False,
             )
         )
         out, _ = export(work, count, f"http://127.0.0.1:{ports['feedsvc']}")
@@ -235,7 +237,7 @@ def http_comparison(work: Path, count: int, seconds: int, rounds: int) -> dict[s
             f"pid {work}/nginx.pid;\nerror_log {work}/nginx-error.log;\n"
             "events { worker_connections 1024; }\n"
             # nginx logs every request, as feedsvc and the other granian apps do here.
-            f"http {{\n access_log {work}/logs/nginx-access.log;\n"
+            f"http {{\n access_log {work}/logs/nginx-access.log;\n"  # nginx logs too
             f" include {work}/nginx-site.conf;\n}}\n"
         )
         servers.append(nginx(conf, work, ports["nginx"]))

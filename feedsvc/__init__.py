@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import sys
 from collections.abc import Mapping
 from typing import Any
 
@@ -23,7 +24,7 @@ def create_app(
     from werkzeug.middleware.proxy_fix import ProxyFix
 
     from feedsvc import web
-    from feedsvc.web.edge import HttpEdge, ResponseCache
+    from feedsvc.web.edge import AccessLog, HttpEdge, ResponseCache
 
     if settings is None:
         settings = load_settings(os.environ, test_config)
@@ -44,6 +45,7 @@ def create_app(
         generation,
         ResponseCache(settings.cache_mb * 1024 * 1024),
         check_interval=settings.state_check_ms / 1000,
+        access_log=AccessLog(sys.stdout) if settings.access_log else None,
     )
     app.extensions["feedsvc.edge"] = edge
     app.wsgi_app = edge  # type: ignore[method-assign]

@@ -209,6 +209,7 @@ def _fresh_state_on_every_request(monkeypatch: pytest.MonkeyPatch) -> None:
     """Apps in tests ask the catalog's state on every request (serving default: every 100 ms),
     so a test can ingest and at once see the new state."""
     monkeypatch.setenv("FEEDSVC_STATE_CHECK_MS", "0")
+    monkeypatch.setenv("FEEDSVC_ACCESS_LOG", "0")  # servers started by tests keep theirs
 
 
 def start_nginx(folder: Path, site_conf: str, port: int) -> subprocess.Popen[bytes]:

