@@ -238,6 +238,7 @@ def build(
             "SEEDS_DIR": settings.seeds_dir,
             "DATABASE": settings.database,
             "SITE_URL": settings.site.url,
+            "ACCESS_LOG": False,  # an export is not traffic
         }
     )
     if sys.stderr.isatty():

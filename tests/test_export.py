@@ -256,3 +256,32 @@ def test_real_nginx_serves_the_export(
     finally:
         process.terminate()
         process.wait(timeout=10)
+
+
+def test_cli_build_does_not_log_every_url(seeds: Path, tmp_path: Path) -> None:
+    import subprocess
+    import sys
+
+    env = {k: v for k, v in os.environ.items() if not k.startswith("FEEDSVC_")}
+    result = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "feedsvc",
+            "--seeds-dir",
+            str(seeds),
+            "--database",
+            str(tmp_path / "db.sqlite3"),
+            "build",
+            str(tmp_path / "out"),
+            "--jobs",
+            "1",
+        ],
+        capture_output=True,
+        text=True,
+        env=env,
+        timeout=120,
+        check=True,
+    )
+    assert '"GET /' not in result.stdout + result.stderr
+    assert "exported" in result.stdout.splitlines()[-1]
