@@ -129,10 +129,13 @@ def site_urls(app: Flask) -> tuple[list[str], list[tuple[str, str]]]:
         sitemap_entries = 1 + len(catalog().sections()) + catalog().count()
         if sitemap_entries > PART_SIZE:
             paths += [f"/sitemaps/{n}.xml" for n in range(1, -(-sitemap_entries // PART_SIZE) + 1)]
-        for record in catalog().latest(catalog().count() or 1):
-            base = record.path
-            paths += [base, f"{base}embed/", f"{base}oembed.json", f"{base}oembed.xml"]
-            paths.append(card_path(record))
+        total = catalog().count()
+        # A page of records at a time: a large catalog is never held in memory whole.
+        for offset in range(0, total, 1000):
+            for record in catalog().latest(1000, offset):
+                base = record.path
+                paths += [base, f"{base}embed/", f"{base}oembed.json", f"{base}oembed.xml"]
+                paths.append(card_path(record))
         for asset in sorted(p.name for p in STATIC_DIR.iterdir() if p.is_file()):
             paths.append(f"/static/{asset}")
             paths.append(asset_url(site, asset).removeprefix(site.url))
