@@ -28,7 +28,7 @@ def create_app(
 
     if settings is None:
         settings = load_settings(os.environ, test_config)
-    app = Flask(__name__, static_folder=None)
+    app = web.SiteFlask(__name__, static_folder=None)
     app.config["FEEDSVC"] = settings
     web.init_app(app)
     watch = CatalogWatch(settings.database)

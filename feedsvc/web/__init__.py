@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
-from flask import Flask, Response, current_app, render_template, request
+from urllib.parse import urlsplit
+
+from flask import Flask, Request, Response, current_app, render_template, request
 from werkzeug.exceptions import HTTPException, InternalServerError, MethodNotAllowed
+from werkzeug.routing import MapAdapter
 
 from feedsvc.errors import CatalogError, NotFound
 from feedsvc.web import assets, context, embeds, pages, syndication
@@ -11,6 +14,26 @@ from feedsvc.web import assets, context, embeds, pages, syndication
 # Paths of machine-readable documents: their errors are plain text, not HTML pages.
 _DOCUMENT_SUFFIXES = (".xml", ".json", ".opml", ".txt", ".xsl", ".css", ".png")
 _ERROR_CACHE = {404: "public, max-age=60", 410: "public, max-age=3600"}
+
+
+class SiteFlask(Flask):
+    """A Flask app whose own absolute URLs (slash redirects, `url_for(_external=True)`) start
+    with the site URL, never with the request's Host, scheme or script name."""
+
+    def create_url_adapter(self, request: Request | None) -> MapAdapter | None:
+        """Bind the URL map to the site URL; the request gives only method, path and query."""
+        site = urlsplit(self.config["FEEDSVC"].site.url)
+        # Flask's own binding keeps its checks (TRUSTED_HOSTS, malformed Host: 400) and decodes
+        # the path and query as Werkzeug does; then only the routing inputs are taken from it.
+        bound = super().create_url_adapter(request) if request is not None else None
+        return self.url_map.bind(
+            site.netloc,
+            script_name=site.path or "/",
+            url_scheme=site.scheme,
+            default_method=bound.default_method if bound else "GET",
+            path_info=bound.path_info if bound else None,
+            query_args=bound.query_args if bound else None,
+        )
 
 
 def _error(code: int, title: str, message: str) -> Response:
