@@ -8,10 +8,14 @@ a card can be cached forever.
 
 from __future__ import annotations
 
+import contextlib
+import errno
 import hashlib
 import io
+import logging
 import os
 import tempfile
+import threading
 from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
@@ -25,6 +29,8 @@ STYLE = "3"  # bump when the drawing changes: every card gets a new version
 FONTS = Path(__file__).resolve().parent / "fonts"
 REGULAR, BOLD = FONTS / "DejaVuSans.ttf", FONTS / "DejaVuSans-Bold.ttf"
 MARGIN = 72
+
+log = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True, slots=True)
@@ -133,6 +139,13 @@ def render_card(card: Card) -> bytes:
     return out.getvalue()
 
 
+# What each card folder last failed with to keep a card (absent: it keeps them). A store is made per
+# request, so this lives here: a full disk is logged once when it fills and once when it has
+# room again, not once per card.
+_FAILING: dict[Path, str] = {}
+_FAILING_LOCK = threading.Lock()
+
+
 class CardStore:
     """Cards on disk, by version: made once, shared by every worker, written atomically."""
 
@@ -148,10 +161,44 @@ class CardStore:
             pass
         body = render_card(card)
         try:
-            self.folder.mkdir(parents=True, exist_ok=True)
-            with tempfile.NamedTemporaryFile(dir=self.folder, delete=False, suffix=".tmp") as tmp:
-                tmp.write(body)
-            os.replace(tmp.name, path)
-        except OSError:
-            pass  # a read-only disk only costs drawing the card again
+            self._keep(path, body)
+        except OSError as exc:
+            # Not keeping a card only costs drawing it again: serve it anyway.
+            full = exc.errno in (errno.ENOSPC, errno.EDQUOT)
+            until = "there is room" if full else "the folder is writable"
+            self._note(f"{exc.strerror or exc}; cards are drawn on every request until {until}")
+        else:
+            self._note(None)
         return body
+
+    def _keep(self, path: Path, body: bytes) -> None:
+        self.folder.mkdir(parents=True, exist_ok=True)
+        # A full disk still creates the (empty) file and fails at the write or the flush.
+        fd, tmp = tempfile.mkstemp(dir=self.folder, suffix=".tmp")
+        try:
+            with os.fdopen(fd, "wb") as file:
+                file.write(body)
+            os.replace(tmp, path)
+        except BaseException:
+            with contextlib.suppress(OSError):  # the failure being raised is the one to report
+                os.unlink(tmp)
+            raise
+
+    def _note(self, reason: str | None) -> None:
+        """Log when keeping cards in the folder starts or stops failing (or fails anew)."""
+        with _FAILING_LOCK:
+            before = _FAILING.get(self.folder)
+            if reason == before:
+                return
+            if reason is None:
+                del _FAILING[self.folder]
+            else:
+                _FAILING[self.folder] = reason
+        if reason is None:
+            log.info("preview cards are kept in %s again", self.folder)
+        else:
+            log.warning(
+                "cannot keep preview cards in %s: %s (or set FEEDSVC_CARD_DIR to another folder)",
+                self.folder,
+                reason,
+            )

@@ -6,19 +6,25 @@ target and swapped in at the end; a file whose bytes did not change keeps its in
 (it is hard-linked from the previous export), so rsync and object-store syncs move only what
 changed. Any response other than 200, two URLs for one file, a path leaving the folder, or a
 media type that its file name would misrepresent aborts the build and leaves the previous
-export untouched.
+export untouched. One build at a time writes into a folder (a lock file beside it); holding the
+lock, a build removes the temporary trees that a killed one left.
 """
 
 from __future__ import annotations
 
+import fcntl
+import logging
 import multiprocessing
+import multiprocessing.connection
 import os
 import shutil
 import stat
 import tempfile
+import threading
 import time
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from concurrent.futures import ProcessPoolExecutor
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -44,6 +50,10 @@ MEDIA_TYPES: dict[str, frozenset[str]] = {
 }
 _COMPRESSIBLE = frozenset({".html", ".xml", ".json", ".opml", ".txt", ".css", ".xsl", ".svg"})
 DEPLOY_FILES = ("_headers", "_redirects", "_nginx.conf")
+# How long a build waits for another one into the same folder (10,000 articles take ~90 s).
+LOCK_WAIT = 600.0
+
+log = logging.getLogger(__name__)
 
 
 class BuildError(FeedsvcError):
@@ -304,11 +314,13 @@ def build(
     jobs: int = 1,
     progress: Callable[[int], None] | None = None,
     on_total: Callable[[int], None] | None = None,
+    wait: float = LOCK_WAIT,
 ) -> BuildReport:
     """Export the whole site into `out_dir` (atomically); return what changed.
 
     With `jobs` > 1 the URLs are shared among that many worker processes, each with its own
-    app over the same catalog and settings.
+    app over the same catalog and settings. A build into the same folder that is under way is
+    waited for, `wait` seconds at most.
     """
     started = time.perf_counter()
     out_dir = out_dir.resolve()
@@ -318,36 +330,44 @@ def build(
     if on_total is not None:
         on_total(len(paths) + len(redirects))
     out_dir.parent.mkdir(parents=True, exist_ok=True)
-    old_root = out_dir if out_dir.is_dir() else None
-    new_root = Path(tempfile.mkdtemp(prefix=f".{out_dir.name}.build-", dir=out_dir.parent))
-    try:
-        chunks = _run(
-            app, paths, new_root, old_root, gzip=gzip, brotli=brotli, jobs=jobs, progress=progress
-        )
-        files = [item for chunk in chunks for item in chunk.files]
-        writer = _Writer(new_root, old_root)
-        with app.app_context():
-            from feedsvc.web.context import settings
+    with _exclusive(out_dir, wait):
+        old_root = out_dir if out_dir.is_dir() else None
+        new_root = Path(tempfile.mkdtemp(prefix=f".{out_dir.name}.build-", dir=out_dir.parent))
+        try:
+            chunks = _run(
+                app,
+                paths,
+                new_root,
+                old_root,
+                gzip=gzip,
+                brotli=brotli,
+                jobs=jobs,
+                progress=progress,
+            )
+            files = [item for chunk in chunks for item in chunk.files]
+            writer = _Writer(new_root, old_root)
+            with app.app_context():
+                from feedsvc.web.context import settings
 
-            site_url = settings().site.url
-            template = app.jinja_env.get_template("redirect.html")
-        for old, new in redirects:
-            writer.write(file_name(old), template.render(target=site_url + new).encode("utf-8"))
-            if progress is not None:
-                progress(1)
-        for name, body in _deploy_files(app, files, redirects, str(out_dir)).items():
-            writer.write(name, body)
-        written = {name for chunk in chunks for name in chunk.names} | set(writer.names)
-        removed = 0
-        if old_root is not None:
-            for dirpath, _dirs, filenames in os.walk(old_root):
-                for filename in filenames:
-                    relative = os.path.relpath(os.path.join(dirpath, filename), old_root)
-                    removed += relative not in written
-        _swap(new_root, out_dir)
-    except BaseException:
-        shutil.rmtree(new_root, ignore_errors=True)
-        raise
+                site_url = settings().site.url
+                template = app.jinja_env.get_template("redirect.html")
+            for old, new in redirects:
+                writer.write(file_name(old), template.render(target=site_url + new).encode("utf-8"))
+                if progress is not None:
+                    progress(1)
+            for name, body in _deploy_files(app, files, redirects, str(out_dir)).items():
+                writer.write(name, body)
+            written = {name for chunk in chunks for name in chunk.names} | set(writer.names)
+            removed = 0
+            if old_root is not None:
+                for dirpath, _dirs, filenames in os.walk(old_root):
+                    for filename in filenames:
+                        relative = os.path.relpath(os.path.join(dirpath, filename), old_root)
+                        removed += relative not in written
+            _swap(new_root, out_dir)
+        except BaseException:
+            shutil.rmtree(new_root, ignore_errors=True)
+            raise
     return BuildReport(
         files=tuple(files),
         redirects=tuple(redirects),
@@ -383,7 +403,9 @@ def _run(
         return chunks
     settings: Settings = app.config["FEEDSVC"]
     context = multiprocessing.get_context("spawn")
-    with ProcessPoolExecutor(max_workers=jobs, mp_context=context) as pool:
+    with ProcessPoolExecutor(
+        max_workers=jobs, mp_context=context, initializer=_die_with_the_build
+    ) as pool:
         futures = [
             pool.submit(_export_in_worker, settings, part, new_root, old_root, gzip, brotli)
             for part in parts
@@ -410,3 +432,87 @@ def _swap(new_root: Path, out_dir: Path) -> None:
         shutil.rmtree(retired, ignore_errors=True)
     else:
         os.rename(new_root, out_dir)
+
+
+def _die_with_the_build() -> None:
+    """Make this worker exit as soon as the build process is gone.
+
+    A killed build's workers would otherwise write on into its temporary tree (racing the next
+    build that removes it), then wait for work forever.
+    """
+    build_process = multiprocessing.parent_process()
+    if build_process is not None:
+        sentinel = build_process.sentinel
+
+        def watch() -> None:
+            multiprocessing.connection.wait([sentinel])
+            os._exit(1)
+
+        threading.Thread(target=watch, daemon=True).start()
+
+
+@contextmanager
+def _exclusive(out_dir: Path, wait: float) -> Iterator[None]:
+    """Hold the lock of builds into `out_dir` (waiting `wait` s at most), then clear leftovers.
+
+    The lock file stays: unlinking it would let two builds lock different files of one name.
+    """
+    lock_path = out_dir.with_name(f".{out_dir.name}.lock")
+    try:
+        fd = os.open(lock_path, os.O_RDWR | os.O_CREAT, 0o644)
+    except OSError as exc:
+        raise BuildError(str(lock_path), f"cannot be opened: {exc.strerror}") from None
+    try:
+        deadline = time.monotonic() + wait
+        told = False
+        while True:
+            try:
+                fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+                break
+            except BlockingIOError:
+                holder = os.pread(fd, 20, 0).decode(errors="replace").strip() or "unknown"
+                if time.monotonic() >= deadline:
+                    reason = f"another build into it (process {holder}) is still running"
+                    raise BuildError(str(out_dir), f"{reason} after {wait:g} s") from None
+                if not told:
+                    log.info(
+                        "waiting up to %g s for the build into %s by process %s",
+                        wait,
+                        out_dir,
+                        holder,
+                    )
+                    told = True
+                time.sleep(max(0.0, min(0.2, deadline - time.monotonic())))
+        os.ftruncate(fd, 0)
+        os.pwrite(fd, f"{os.getpid()}\n".encode(), 0)
+        _remove_leftovers(out_dir)
+        yield
+    finally:
+        os.close(fd)  # and with it the lock
+
+
+def _remove_leftovers(out_dir: Path) -> None:
+    """Remove the temporary trees of killed builds (stale by definition: we hold the lock)."""
+    prefixes = (f".{out_dir.name}.build-", f".{out_dir.name}.old-")
+    found = sorted(
+        (p for p in out_dir.parent.iterdir() if p.name.startswith(prefixes)),
+        key=lambda p: p.lstat().st_mtime,
+    )
+    aside = [p for p in found if p.name.startswith(prefixes[1])]
+    if aside and not out_dir.exists():
+        # Killed between _swap's two renames: the previous export is whole; serve it again.
+        os.rename(aside[-1], out_dir)
+        found.remove(aside[-1])
+        log.warning("restored %s from %s, left by an interrupted build", out_dir, aside[-1].name)
+    for path in found:
+        count = size = 0
+        for dirpath, _dirs, names in os.walk(path):
+            count += len(names)
+            size += sum(os.lstat(os.path.join(dirpath, name)).st_size for name in names)
+        shutil.rmtree(path, ignore_errors=True)
+        log.warning(
+            "removed %s, left by an interrupted build: %d files, %.1f MiB",
+            path,
+            count,
+            size / 1_048_576,
+        )
