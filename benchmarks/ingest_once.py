@@ -15,7 +15,7 @@ from feedsvc.ingest import ingest
 def main() -> None:
     """Usage: python -m benchmarks.ingest_once SEEDS DATABASE."""
     seeds, database = Path(sys.argv[1]), Path(sys.argv[2])
-    catalog = open_catalog(database)
+    catalog = open_catalog(database, create=True)
     started = time.perf_counter()
     report = ingest(catalog, seeds, site_host="bench.example")
     seconds = time.perf_counter() - started

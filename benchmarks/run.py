@@ -33,6 +33,7 @@ from benchmarks.load import (
     stop,
     wrk,
 )
+from feedsvc.catalog.paths import backup_dir, identity_file
 
 MODES: dict[str, dict[str, Any]] = {
     "smoke": {
@@ -174,6 +175,9 @@ def export(work: Path, count: int, site_url: str) -> tuple[Path, dict[str, Any]]
     database = work / f"export-{count}.sqlite3"
     for suffix in ("", "-wal", "-shm"):
         Path(f"{database}{suffix}").unlink(missing_ok=True)
+    # A cold build on purpose: a new catalog, so no backups or publication id of an old one.
+    shutil.rmtree(backup_dir(database), ignore_errors=True)
+    identity_file(database).unlink(missing_ok=True)
     env = {**os.environ, "FEEDSVC_SITE_URL": site_url, "FEEDSVC_CARD_DIR": str(cards)}
     command = [
         sys.executable,

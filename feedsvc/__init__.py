@@ -31,7 +31,7 @@ def create_app(
     app = web.SiteFlask(__name__, static_folder=None)
     app.config["FEEDSVC"] = settings
     web.init_app(app)
-    watch = CatalogWatch(settings.database)
+    watch = CatalogWatch(settings.database, eager=True)
     app.extensions["feedsvc.catalog"] = watch
 
     def generation() -> int | None:

@@ -26,6 +26,10 @@ MAX_SLUG_CHARS = 80
 # XML 1.0 forbids C0 controls but tab/LF/CR; C1 controls (U+007F-U+009F) are legal XML but
 # only ever come from mis-decoded text, so they are refused as well.
 _CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\ufffe\uffff]")
+# In a title or section name these change how it reads without being seen: zero-width
+# space, word joiner, zero-width no-break space, and the bidi embeddings, overrides and
+# isolates ("Trojan Source"). ZWJ/ZWNJ (emoji, Persian) and the LRM/RLM marks stay allowed.
+_INVISIBLE = re.compile(r"[\u200b\u2060\ufeff\u202a-\u202e\u2066-\u2069]")
 _BLANK_LINES = re.compile(r"\n[ \t\f\v\u00a0\u3000]*\n\s*")
 
 
@@ -144,6 +148,14 @@ def parse_article(text: str | bytes, *, source: str, key: str | None = None) -> 
         raise ArticleError(
             source, "title-too-long", f"the title is over {MAX_TITLE_CHARS} characters"
         )
+    for name, text_line in (("section", section), ("title", title)):
+        hidden = _INVISIBLE.search(text_line)
+        if hidden:
+            raise ArticleError(
+                source,
+                "invisible-character",
+                f"the {name} contains the invisible character U+{ord(hidden.group()):04X}",
+            )
     paragraphs = blocks[1:]
     if paragraphs and paragraphs[0] == title:
         paragraphs = paragraphs[1:]

@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import json
 import logging
 import os
 import sys
+import time
 from pathlib import Path
 from typing import Any
 
@@ -12,7 +14,8 @@ import click
 
 from feedsvc.config import Settings, load_settings
 from feedsvc.errors import ArticleError, FeedsvcError
-from feedsvc.ingest import IngestReport, Rejected, read_article, run_ingest, scan
+from feedsvc.ingest import IngestReport, Rejected, read_article, scan
+from feedsvc.keeper import FileIdentity, run_ingest
 
 EXIT_PROBLEMS = 1
 EXIT_ERROR = 2
@@ -34,6 +37,7 @@ def _print_report(report: IngestReport) -> None:
         f"added {len(report.added)}, changed {len(report.changed)}, "
         f"unchanged {len(report.unchanged)}, removed {len(report.removed)}, "
         f"renamed {len(report.renamed)}, rejected {len(report.rejected)}"
+        + (f", still being written {len(report.pending)}" if report.pending else "")
     )
     for old, new in report.renamed:
         click.echo(f"renamed {old} -> {new}")
@@ -73,6 +77,41 @@ def cli(
     ctx.obj = load_settings(os.environ, overrides)
 
 
+def _waiting() -> None:
+    click.echo("another feedsvc process is writing the catalog; waiting for it…", err=True)
+
+
+def _ingest_settled(
+    settings: Settings, patience: float = 30.0
+) -> tuple[IngestReport, FileIdentity]:
+    """Ingest; while files are still being written, wait for them (bounded) and go again.
+
+    Returns the report and the catalog file written."""
+    deadline = time.monotonic() + patience
+    report, known = run_ingest(settings, on_wait=_waiting)
+    while report.pending and time.monotonic() < deadline:
+        time.sleep(min(report.settle_in or 0.1, max(0.0, deadline - time.monotonic())) + 0.02)
+        again, known = run_ingest(settings, on_wait=_waiting, known=known)
+        report = _merged(report, again)
+    return report, known
+
+
+def _merged(first: IngestReport, second: IngestReport) -> IngestReport:
+    """Return what two ingests in a row did together (the second's view of what is left)."""
+    return IngestReport(
+        added=first.added + second.added,
+        changed=first.changed + second.changed,
+        unchanged=tuple(k for k in second.unchanged if k not in second.added + first.added),
+        removed=first.removed + second.removed,
+        renamed=first.renamed + second.renamed,
+        rejected=second.rejected,
+        sections=first.sections | second.sections,
+        tombstones_expired=first.tombstones_expired or second.tombstones_expired,
+        pending=second.pending,
+        settle_in=second.settle_in,
+    )
+
+
 @cli.command("ingest")
 @click.pass_context
 def ingest_command(ctx: click.Context) -> None:
@@ -81,7 +120,7 @@ def ingest_command(ctx: click.Context) -> None:
     With FEEDSVC_WEBSUB_HUB set, the hub is told which feeds changed.
     """
     settings = _settings(ctx)
-    report = run_ingest(settings)
+    report, _ = _ingest_settled(settings)
     _print_report(report)
     if settings.websub_hub and report.changed_anything:
         from feedsvc.live import changed_feeds
@@ -168,7 +207,10 @@ def serve(
         shown = f"[{host}]" if ":" in host else host
         overrides = {"SEEDS_DIR": settings.seeds_dir, "DATABASE": settings.database}
         settings = load_settings(os.environ, {"SITE_URL": f"http://{shown}:{port}", **overrides})
-    _print_report(run_ingest(settings))
+    from feedsvc.listen import check_free
+
+    check_free(host, port)
+    known = _first_ingest(settings)
     # Workers are separate processes: they read the same settings from the environment.
     logging_requests = settings.access_log if access_log is None else access_log
     os.environ.update(
@@ -177,11 +219,13 @@ def serve(
         FEEDSVC_SITE_URL=settings.site.url,
         FEEDSVC_ACCESS_LOG="1" if logging_requests else "0",
     )
-    watcher = None
-    if settings.watch if live is None else live:
-        from feedsvc.live import start_watcher_process
+    from feedsvc.supervisor import Supervisor, mark_disabled
 
-        watcher = start_watcher_process(load_settings(os.environ))
+    supervisor = None
+    if settings.watch if live is None else live:
+        supervisor = Supervisor(load_settings(os.environ), known=known).start()
+    else:
+        mark_disabled(settings)
     site = settings.site.url
     click.echo(f"serving {site}/ (feeds: {site}/feeds/atom.xml, {site}/feeds/rss.xml)")
     try:
@@ -201,9 +245,28 @@ def serve(
             reload_paths=[Path(__file__).parent] if reload else None,
         ).serve()
     finally:
-        if watcher is not None:
-            watcher.terminate()
-            watcher.join(10)
+        if supervisor is not None:
+            supervisor.stop()
+
+
+def _first_ingest(settings: Settings) -> FileIdentity | None:
+    """Ingest before serving; when that fails but the catalog can be read, serve it anyway
+    (degraded, never down: the writer retries and health says why)."""
+    from feedsvc.catalog import open_catalog
+
+    try:
+        report, known = _ingest_settled(settings)
+        _print_report(report)
+    except FeedsvcError as exc:
+        try:
+            open_catalog(settings.database, snapshot=True).close()
+        except FeedsvcError:
+            raise exc from None
+        logging.getLogger("feedsvc.serve").error(
+            "%s; serving the catalog as it is while the writer retries", exc
+        )
+        return None
+    return known
 
 
 @cli.command()
@@ -232,7 +295,7 @@ def build(
     from feedsvc.export import build as export
 
     settings = _settings(ctx)
-    _print_report(run_ingest(settings))
+    _print_report(_ingest_settled(settings)[0])
     app = create_app(
         {
             "SEEDS_DIR": settings.seeds_dir,
@@ -264,6 +327,62 @@ def build(
         f"{report.out_dir}: {report.written} files written, {report.unchanged} unchanged, "
         f"{report.removed} removed, {report.bytes / 1_048_576:.1f} MiB, {report.seconds:.1f} s"
     )
+
+
+@cli.command()
+@click.option("--json", "as_json", is_flag=True, help="Print the health document as JSON.")
+@click.pass_context
+def status(ctx: click.Context, as_json: bool) -> None:
+    """Say whether publishing works: the catalog, the writer, changes not yet published.
+
+    The same as a running server's /healthz; exit code 1 when something is wrong.
+    """
+    from feedsvc.catalog.watch import catalog_state
+    from feedsvc.status import health
+
+    settings = _settings(ctx)
+    document = health(settings, catalog_state(settings.database))
+    if as_json:
+        click.echo(json.dumps(document, indent=2))
+    else:
+        click.echo(f"status: {document['status']}")
+        for problem in document["problems"]:
+            click.echo(f"  problem: {problem}")
+        for part in ("catalog", "writer"):
+            details = ", ".join(f"{k} {v}" for k, v in document[part].items() if v is not None)
+            click.echo(f"{part}: {details}")
+    if document["status"] != "ok":
+        sys.exit(EXIT_PROBLEMS)
+
+
+@cli.command()
+@click.pass_context
+def backup(ctx: click.Context) -> None:
+    """Take a consistent backup of the catalog now (beside it, in CATALOG.backups/)."""
+    from feedsvc.keeper import backup_now
+
+    click.echo(f"backup written: {backup_now(_settings(ctx))}")
+
+
+@cli.command()
+@click.argument("name", required=False)
+@click.option("--list", "listing", is_flag=True, help="List the backups, newest first.")
+@click.pass_context
+def restore(ctx: click.Context, name: str | None, listing: bool) -> None:
+    """Bring back the catalog from a backup (the newest, or NAME); ids and dates as they were.
+
+    A running server picks the restored catalog up by itself. The catalog being replaced is
+    backed up first (reason "before-restore").
+    """
+    from feedsvc.catalog.backups import list_backups
+    from feedsvc.keeper import restore as restore_backup
+
+    settings = _settings(ctx)
+    if listing:
+        for item in list_backups(settings.database):
+            click.echo(f"{item.path.name}  {item.taken.isoformat()}  {item.reason}")
+        return
+    click.echo(f"restored {restore_backup(settings, name)} into {settings.database}")
 
 
 @cli.command("nginx-conf")

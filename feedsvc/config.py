@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import hashlib
 import os
+import re
+import tempfile
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field, replace
 from pathlib import Path
@@ -63,11 +66,31 @@ class Settings:
     watch: bool = True
     rescan_seconds: int = 30
     websub_hub: str | None = None
+    settle_ms: int = 1000
+    publication_id: str | None = None  # RFC 4151 tagging entity 'authority,date'
+    backups: int = 5
+    backup_hours: int = 6
+    health_max_lag: int = 60
+    writer_stall_seconds: int = 120
+    run_dir: Path | None = None  # default: a private folder per catalog in the temp folder
 
     @property
     def cards(self) -> Path:
         """Return the folder preview cards are kept in."""
         return self.card_dir or self.database.parent / "cards"
+
+    @property
+    def runtime(self) -> Path:
+        """Return the folder of the running server's state (writer, supervisor).
+
+        It is kept apart from the catalog's disk by default (a full or read-only catalog disk
+        must not silence health), one per catalog file.
+        """
+        if self.run_dir is not None:
+            return self.run_dir
+        digest = hashlib.sha256(str(self.database.resolve()).encode()).hexdigest()[:16]
+        base = os.environ.get("XDG_RUNTIME_DIR") or tempfile.gettempdir()
+        return Path(base) / f"feedsvc-{os.getuid()}-{digest}"
 
 
 def _site_url(name: str, value: Any) -> str:
@@ -87,6 +110,26 @@ def _hub_url(name: str, value: Any) -> str | None:
     parts = urlsplit(text)
     if parts.scheme not in ("http", "https") or not parts.netloc:
         raise ConfigError(name, f"{text!r} is not an absolute http(s) URL")
+    return text
+
+
+# RFC 4151: taggingEntity = authorityName "," date (YYYY, YYYY-MM or YYYY-MM-DD).
+_TAGGING_ENTITY = re.compile(
+    r"^(?P<authority>[a-z0-9](?:[a-z0-9.-]*[a-z0-9])?|[^@\s,]+@[a-z0-9.-]+),"
+    r"(?P<date>\d{4}(?:-(?:0[1-9]|1[0-2])(?:-(?:0[1-9]|[12]\d|3[01]))?)?)$"
+)
+
+
+def _tagging_entity(name: str, value: Any) -> str | None:
+    text = str(value).strip().lower().removeprefix("tag:").rstrip(":")
+    if not text:
+        return None
+    if not _TAGGING_ENTITY.match(text):
+        raise ConfigError(
+            name,
+            f"{value!r} is not an RFC 4151 tagging entity such as 'news.example.org,2024-03-01' "
+            "(a domain or e-mail address you owned on that date)",
+        )
     return text
 
 
@@ -149,6 +192,13 @@ _TABLE: dict[str, tuple[str, Callable[[str, Any], Any]]] = {
     "WATCH": ("watch", _flag),
     "RESCAN_SECONDS": ("rescan_seconds", _whole(1, 86_400)),
     "WEBSUB_HUB": ("websub_hub", _hub_url),
+    "SETTLE_MS": ("settle_ms", _whole(0, 60_000)),
+    "PUBLICATION_ID": ("publication_id", _tagging_entity),
+    "BACKUPS": ("backups", _whole(0, 1000)),
+    "BACKUP_HOURS": ("backup_hours", _whole(1, 8760)),
+    "HEALTH_MAX_LAG": ("health_max_lag", _whole(1, 86_400)),
+    "WRITER_STALL_SECONDS": ("writer_stall_seconds", _whole(5, 86_400)),
+    "RUN_DIR": ("run_dir", _path),
 }
 
 

@@ -42,3 +42,15 @@ class NotFound(FeedsvcError):
         super().__init__(f"no {what} {ident!r}")
         self.what = what
         self.ident = ident
+
+
+class AddressInUse(FeedsvcError):
+    """Another process listens on the address a server was asked to serve on."""
+
+    def __init__(self, address: str, holder: str) -> None:
+        super().__init__(
+            f"cannot serve on {address}: {holder} is listening there already "
+            "(stop it, or choose another --port)"
+        )
+        self.address = address
+        self.holder = holder

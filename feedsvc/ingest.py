@@ -5,17 +5,17 @@ from __future__ import annotations
 import itertools
 import multiprocessing
 import os
-from collections.abc import Iterator
+import time
+from collections.abc import Callable, Iterator
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
-from urllib.parse import quote
 
 from feedsvc.articles import Article, parse_article, slug_for
-from feedsvc.catalog import Catalog, format_time, open_catalog
+from feedsvc.catalog import Catalog, format_time
+from feedsvc.catalog.identity import entry_id, mint
 from feedsvc.catalog.writer import Batch, Stored, Values, write
-from feedsvc.config import Settings
 from feedsvc.errors import ArticleError
 
 DEFAULT_MAX_BYTES = 1024 * 1024
@@ -38,6 +38,8 @@ HINTS = {
     "not-a-file": "Only regular files ending in .txt are articles.",
     "symlink-outside": "Copy the file into the seeds folder instead of linking to it.",
     "seeds-unreadable": "Check FEEDSVC_SEEDS_DIR: the folder must exist and be readable.",
+    "invisible-character": "Remove the invisible or direction-changing character from the "
+    "title or section (often pasted from elsewhere); it would make the title read differently.",
 }
 
 
@@ -67,6 +69,9 @@ class IngestReport:
     rejected: tuple[Rejected, ...] = ()
     sections: frozenset[str] = field(default=frozenset())  # slugs of sections that changed
     tombstones_expired: bool = False
+    # Files still being written (changed within the settle time): published once they settle.
+    pending: tuple[str, ...] = ()
+    settle_in: float | None = None  # seconds until the first pending file settles
 
     @property
     def changed_anything(self) -> bool:
@@ -107,11 +112,13 @@ def _inside(path: Path) -> None:
         raise ArticleError(str(path), "symlink-outside", "links to a file outside the seeds folder")
 
 
-def file_sig(entry: os.DirEntry[str]) -> str:
-    """Return size, modification time and inode: a hint that the file may have changed.
+def file_sig(entry: os.DirEntry[str]) -> tuple[str, int]:
+    """Return (size, modification time, inode and mode; the modification time in ns).
 
-    Never a date: dates come from the catalog, not from files. (One stat call; the directory
-    listing already says whether the entry is a link.)
+    The first is a hint that the file may have changed (its mode too: a file that became
+    unreadable is reported when it does, not after its next edit). Never a date: dates come
+    from the catalog, not from files. (One stat call; the directory listing already says
+    whether the entry is a link.)
     """
     if entry.is_symlink():
         _inside(Path(entry.path))
@@ -121,7 +128,36 @@ def file_sig(entry: os.DirEntry[str]) -> str:
         raise ArticleError(entry.path, "vanished", "disappeared while it was being read") from None
     except OSError as exc:
         raise ArticleError(entry.path, "unreadable", exc.strerror or str(exc)) from None
-    return f"{status.st_size}:{status.st_mtime_ns}:{status.st_ino}"
+    sig = f"{status.st_size}:{status.st_mtime_ns}:{status.st_ino}:{status.st_mode:o}"
+    return sig, status.st_mtime_ns
+
+
+class Settle:
+    """Decides when a changed file has stopped changing, so no reader gets half a file.
+
+    A file is settled once its modification time is `seconds` old. A modification time in the
+    future (a clock ahead of this one, on a network share) counts from when this signature
+    was first seen instead.
+    """
+
+    def __init__(self, seconds: float) -> None:
+        self.seconds = seconds
+        self._first_seen: dict[str, tuple[str, float]] = {}
+
+    def remaining(self, path: str, sig: str, mtime_ns: int) -> float:
+        """Return how long `path` must stay as it is before it is read (0: now)."""
+        if self.seconds <= 0:
+            return 0.0
+        age = time.time() - mtime_ns / 1e9
+        if age >= self.seconds:
+            self._first_seen.pop(path, None)
+            return 0.0
+        if age < 0:
+            seen = self._first_seen.get(path)
+            if seen is None or seen[0] != sig:
+                seen = self._first_seen[path] = (sig, time.monotonic())
+            age = time.monotonic() - seen[1]
+        return max(0.0, self.seconds - age)
 
 
 def _read_one(path: str, max_bytes: int) -> Article | Rejected:
@@ -179,10 +215,10 @@ def _unique_slug(title: str, key: str, taken: dict[str, str]) -> str:
 class _Run:
     """One ingest: the decisions for each file, written through one batch."""
 
-    def __init__(self, batch: Batch, moment: datetime, tag_base: str) -> None:
+    def __init__(self, batch: Batch, moment: datetime, identity: str) -> None:
         self.batch = batch
         self._taken: dict[str, str] | None = None
-        self.tag_base = tag_base
+        self.identity = identity
         self.ticks = (format_time(moment + timedelta(microseconds=n)) for n in itertools.count())
         self.sections: set[str] = set()
 
@@ -228,8 +264,9 @@ class _Run:
         )
 
     def add(self, article: Article, sig: str) -> None:
-        entry_id = f"tag:{self.tag_base}:{quote(article.key, safe='')}"
-        self.batch.insert(self.values(article, None, sig, edited=True), entry_id)
+        self.batch.insert(
+            self.values(article, None, sig, edited=True), entry_id(self.identity, article.key)
+        )
 
     def update(self, article: Article, row: Stored, sig: str) -> None:
         edited = row.content_hash != article.content_hash
@@ -244,16 +281,22 @@ def ingest(
     catalog: Catalog,
     seeds_dir: Path,
     *,
-    site_host: str,
+    site_host: str = "localhost",
+    identity: str | None = None,
     now: datetime | None = None,
     max_bytes: int = DEFAULT_MAX_BYTES,
     tombstone_days: int = DEFAULT_TOMBSTONE_DAYS,
+    settle: Settle | None = None,
+    progress: Callable[[], None] | None = None,
 ) -> IngestReport:
     """Bring the catalog in line with the seeds folder in one transaction; return the report.
 
-    A file whose size, modification time and inode are as last seen is not read again. A new
-    file with the content of one that is gone (or was withdrawn) is that article, renamed.
-    A file that was published and is now broken keeps its last good version.
+    A file whose size, modification time, inode and mode are as last seen is not read again.
+    A file still being written (see Settle) is left for a later ingest. A new file with the
+    content of one that is gone (or was withdrawn) is that article, renamed. A file that was
+    published and is now broken keeps its last good version. A new catalog takes `identity`
+    (or one minted from `site_host`) as the source of its ids. `progress` is called now and
+    then during a long ingest (the writer's heartbeat).
     """
     moment = (now or datetime.now(UTC)).astimezone(UTC)
     stamp = format_time(moment)
@@ -264,8 +307,11 @@ def ingest(
     removed: list[str] = []
     renamed: list[tuple[str, str]] = []
     rejected: list[Rejected] = []
+    pending: list[str] = []
+    settle_in: float | None = None
+    beat = progress or (lambda: None)
     with write(catalog) as batch:
-        run = _Run(batch, moment, batch.tag_base(site_host, moment))
+        run = _Run(batch, moment, batch.identity(lambda: identity or mint(site_host, moment)))
         stored = batch.briefs()
         present = {entry.name.removesuffix(".txt") for entry in entries}
         gone = sorted(k for k, row in stored.items() if row.removed is None and k not in present)
@@ -286,16 +332,24 @@ def ingest(
             key = entry.name.removesuffix(".txt")
             row = stored.get(key)
             try:
-                sig = file_sig(entry)
+                sig, mtime_ns = file_sig(entry)
             except ArticleError as exc:
                 rejected.append(Rejected(exc.source, exc.code, exc.reason))
                 continue
             if row is not None and row.removed is None and row.file_sig == sig:
                 unchanged.append(key)
+                continue
+            wait = settle.remaining(entry.path, sig, mtime_ns) if settle else 0.0
+            if wait > 0:
+                pending.append(key)
+                settle_in = wait if settle_in is None else min(settle_in, wait)
             else:
                 to_read.append((entry.path, sig))
+        beat()
         outcomes = _read_all([path for path, _sig in to_read], max_bytes)
-        for (_path, sig), article in zip(to_read, outcomes, strict=True):
+        for number, ((_path, sig), article) in enumerate(zip(to_read, outcomes, strict=True)):
+            if number % 1000 == 999:
+                beat()
             if isinstance(article, Rejected):
                 rejected.append(article)
                 continue
@@ -333,22 +387,9 @@ def ingest(
             rejected=tuple(rejected),
             sections=frozenset(run.sections),
             tombstones_expired=expired,
+            pending=tuple(pending),
+            settle_in=settle_in,
         )
         if report.changed_anything or catalog.meta("changed") is None:
             batch.bump(stamp)
     return report
-
-
-def run_ingest(settings: Settings) -> IngestReport:
-    """Open the catalog the settings name, ingest their seeds folder once, close it."""
-    catalog = open_catalog(settings.database)
-    try:
-        return ingest(
-            catalog,
-            settings.seeds_dir,
-            site_host=settings.site.host,
-            max_bytes=settings.max_file_kb * 1024,
-            tombstone_days=settings.tombstone_days,
-        )
-    finally:
-        catalog.close()

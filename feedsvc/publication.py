@@ -10,6 +10,7 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from feedsvc.catalog import Catalog, Record, Section, Tombstone
+from feedsvc.catalog.identity import feed_id
 from feedsvc.config import Settings
 from feedsvc.errors import NotFound
 from feedsvc.feeds import FORMATS, FeedFormat, FeedInfo
@@ -105,10 +106,9 @@ class Publication:
             }
         else:
             raise NotFound("archive block", str(block))
-        tag_base = self.catalog.tag_base()
         section = scope.section
         info = FeedInfo(
-            id=f"tag:{tag_base}:feed" + (f"/sections/{section.slug}" if section else ""),
+            id=feed_id(self.catalog.identity(), scope.slug),
             title=f"{site.title}: {section.name}" if section else site.title,
             subtitle=site.description
             if section is None

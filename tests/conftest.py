@@ -68,14 +68,14 @@ def database(tmp_path: Path) -> Path:
 @pytest.fixture
 def catalog(database: Path) -> Iterator[Catalog]:
     """Return an open, writable catalog."""
-    opened = open_catalog(database)
+    opened = open_catalog(database, create=True)
     yield opened
     opened.close()
 
 
 def run_ingest(catalog: Catalog, seeds: Path, now: datetime = T0) -> IngestReport:
     """Ingest `seeds` at a fixed moment."""
-    return ingest(catalog, seeds, site_host="news.example.org", now=now)
+    return ingest(catalog, seeds, identity="tag:news.example.org,2024-03-01", now=now)
 
 
 @pytest.fixture
@@ -123,6 +123,7 @@ def start_server(
         **{name: value for name, value in os.environ.items() if not name.startswith("FEEDSVC_")},
         "FEEDSVC_SEEDS_DIR": str(seeds),
         "FEEDSVC_DATABASE": str(workdir / "served.sqlite3"),
+        "FEEDSVC_RUN_DIR": str(workdir / "run"),
         **(env or {}),
     }
     log_path = workdir / f"server-{port}.log"

@@ -86,6 +86,9 @@ def test_missing_blank_line_after_section_is_tolerated() -> None:
         ("World\n\nTitle\n\nC1 \x85 here".encode(), "control-character"),
         (b"World\n\n" + b"T" * 301 + b"\n\nBody", "title-too-long"),
         (b"W" * 101 + b"\n\nTitle\n\nBody", "section-too-long"),
+        ("World\n\nPay \u202eexe.txt\n\nBody".encode(), "invisible-character"),
+        ("World\n\nZero\u200bwidth\n\nBody".encode(), "invisible-character"),
+        ("Wor\u2066ld\n\nTitle\n\nBody".encode(), "invisible-character"),
     ],
 )
 def test_refusals_name_the_file_and_reason(data: bytes, code: str) -> None:
@@ -165,3 +168,14 @@ def test_rendered_article_parses_back(
         title,
         tuple(paragraphs),
     )
+
+
+def test_joiners_and_direction_marks_stay_allowed_in_titles() -> None:
+    # ZWNJ is part of Persian spelling, ZWJ of emoji sequences; LRM/RLM mark direction.
+    for title in (
+        "می\u200cخواهم",  # noqa: RUF001
+        "Family \U0001f468\u200d\U0001f469\u200d\U0001f467",
+        "\u200fعربي",
+    ):
+        article = parse_article(f"World\n\n{title}\n\nBody.", source="x.txt")
+        assert article.title == title

@@ -260,7 +260,7 @@ def paged_app(tmp_path: Path) -> Flask:
     seeds = tmp_path / "paged"
     write_corpus(seeds, 45)
     database = tmp_path / "paged.sqlite3"
-    catalog = open_catalog(database)
+    catalog = open_catalog(database, create=True)
     run_ingest(catalog, seeds)
     catalog.close()
     return create_app(

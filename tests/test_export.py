@@ -3,8 +3,15 @@ rewrites, failures that leave the previous export alone, and real nginx serving 
 
 from __future__ import annotations
 
+import fcntl
 import gzip
+import logging
 import os
+import re
+import signal
+import subprocess
+import sys
+import time
 import urllib.error
 import urllib.request
 from collections.abc import Iterator
@@ -29,7 +36,7 @@ def corpus_app(tmp_path: Path) -> Iterator[tuple[Flask, Path, Catalog]]:
     seeds = tmp_path / "corpus"
     write_corpus(seeds, 45)
     database = tmp_path / "export.sqlite3"
-    catalog = open_catalog(database)
+    catalog = open_catalog(database, create=True)
     run_ingest(catalog, seeds)
     app = create_app(
         {
@@ -285,3 +292,119 @@ def test_cli_build_does_not_log_every_url(seeds: Path, tmp_path: Path) -> None:
     )
     assert '"GET /' not in result.stdout + result.stderr
     assert "exported" in result.stdout.splitlines()[-1]
+
+
+def _build_command(seeds: Path, database: Path, out: Path, jobs: int) -> list[str]:
+    return [
+        sys.executable,
+        "-m",
+        "feedsvc",
+        "--seeds-dir",
+        str(seeds),
+        "--database",
+        str(database),
+        "build",
+        str(out),
+        "--jobs",
+        str(jobs),
+    ]
+
+
+def _leftovers(out: Path) -> list[Path]:
+    """Return the temporary trees of builds beside `out`."""
+    prefixes = (f".{out.name}.build-", f".{out.name}.old-")
+    return sorted(p for p in out.parent.iterdir() if p.name.startswith(prefixes))
+
+
+def _running(pid: int) -> bool:
+    try:
+        stat = Path(f"/proc/{pid}/stat").read_text()
+    except FileNotFoundError:
+        return False
+    return stat.rsplit(")", 1)[1].split()[0] != "Z"  # a zombie has ended; nobody reaped it
+
+
+@pytest.mark.e2e
+def test_the_next_build_removes_what_a_killed_one_left(tmp_path: Path) -> None:
+    seeds = tmp_path / "seeds"
+    write_corpus(seeds, 500)
+    out = tmp_path / "public"
+    # Two workers, as `--jobs` defaults to on two cores: they must not outlive a killed build.
+    command = _build_command(seeds, tmp_path / "db.sqlite3", out, jobs=2)
+    env = {k: v for k, v in os.environ.items() if not k.startswith("FEEDSVC_")}
+    process = subprocess.Popen(
+        command, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
+    )
+    try:
+        deadline = time.monotonic() + 60
+        while next(tmp_path.glob(".public.build-*/articles/*/index.html"), None) is None:
+            assert process.poll() is None, "the build ended before it could be killed"
+            assert time.monotonic() < deadline, "no temporary tree appeared within 60 s"
+            time.sleep(0.01)
+        children = [
+            int(pid)
+            for pid in Path(f"/proc/{process.pid}/task/{process.pid}/children").read_text().split()
+        ]
+        process.kill()
+    finally:
+        process.kill()
+        process.wait(timeout=60)
+    assert len(children) >= 2  # the workers (and multiprocessing's resource tracker)
+    deadline = time.monotonic() + 10
+    while any(_running(pid) for pid in children) and time.monotonic() < deadline:
+        time.sleep(0.05)
+    survivors = [pid for pid in children if _running(pid)]
+    for pid in survivors:
+        os.kill(pid, signal.SIGKILL)  # leave no process behind, even when failing
+    assert not survivors, "workers outlived the killed build"
+    left = _leftovers(out)
+    assert [p.name.startswith(".public.build-") for p in left] == [True]
+    files = [p for p in left[0].rglob("*") if p.is_file()]
+    assert files
+    result = subprocess.run(
+        command, env=env, capture_output=True, text=True, timeout=300, check=True
+    )
+    assert _leftovers(out) == []
+    assert f"removed {left[0]}, left by an interrupted build: {len(files)} files" in result.stderr
+    exported = re.search(r"exported (\d+) URLs and 0 redirects", result.stdout)
+    assert exported is not None, result.stdout
+    assert sum(len(names) for _, _, names in os.walk(out)) == int(exported[1]) + 3  # + deploy
+    assert len(list(out.glob("articles/*/index.html"))) == 500
+
+
+def test_a_second_build_into_the_same_folder_waits_then_says_why(
+    corpus_app: tuple[Flask, Path, Catalog], tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    app, _seeds, _catalog = corpus_app
+    out = tmp_path / "site"
+    caplog.set_level(logging.INFO, logger="feedsvc.export")
+    held = os.open(tmp_path / ".site.lock", os.O_RDWR | os.O_CREAT, 0o644)
+    try:
+        fcntl.flock(held, fcntl.LOCK_EX)  # what a running build holds
+        os.write(held, b"4242\n")
+        with pytest.raises(BuildError, match=r"another build into it \(process 4242\) is still"):
+            build(app, out, wait=0.1)
+        assert "waiting up to 0.1 s for the build into" in caplog.text
+        assert not out.exists()
+        assert _leftovers(out) == []
+    finally:
+        os.close(held)
+    assert build(app, out, wait=0).written > 0
+
+
+def test_a_build_restores_an_export_a_killed_swap_left_aside(
+    corpus_app: tuple[Flask, Path, Catalog], tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    app, _seeds, _catalog = corpus_app
+    out = tmp_path / "site"
+    build(app, out)
+    before = tree(out)
+    # Killed between the swap's two renames: the export is aside, a whole new tree beside it.
+    os.rename(out, tmp_path / ".site.old-4242")
+    (tmp_path / ".site.build-x1y2z3" / "feeds").mkdir(parents=True)
+    (tmp_path / ".site.build-x1y2z3" / "feeds" / "atom.xml").write_bytes(b"<feed/>")
+    report = build(app, out)
+    assert tree(out) == before  # put back, then every file linked: nothing rewritten
+    assert report.written == 0
+    assert _leftovers(out) == []
+    assert f"restored {out} from .site.old-4242" in caplog.text

@@ -39,6 +39,7 @@ BAD: dict[str, tuple[bytes, str]] = {
     "latin1": ("World\n\nCaf\xe9\n\nBody".encode("latin-1"), "not-utf8"),
     "nul": (b"World\n\nTitle\x00\n\nBody", "binary"),
     "control": (b"World\n\nTitle\x1b[31m\n\nBody", "control-character"),
+    "bidi": ("World\n\nInvoice \u202egnp.exe\n\nBody".encode(), "invisible-character"),
     "long_title": (b"World\n\n" + b"x" * 400 + b"\n\nBody", "title-too-long"),
     "huge": (b"World\n\nHuge\n\n" + b"word " * 220_000, "too-large"),
     "bad_front": (b"---\ndate: not-a-date\n---\nWorld\n\nT\n\nB", "front-matter"),
@@ -156,3 +157,30 @@ def test_a_file_breaking_later_keeps_its_last_good_version(catalog: Catalog, mix
     report = run_ingest(catalog, mixed, now=T0.replace(hour=12))
     assert "good_one" not in report.removed
     assert catalog.lookup("a-good-story").record is not None
+
+
+def test_a_permission_change_is_reported_when_seen(seeds: Path, tmp_path: Path) -> None:
+    database = tmp_path / "perm.sqlite3"
+    command = [
+        sys.executable,
+        "-m",
+        "feedsvc",
+        "--seeds-dir",
+        str(seeds),
+        "--database",
+        str(database),
+        "ingest",
+    ]
+    env = {**os.environ, "FEEDSVC_SETTLE_MS": "0"}
+    first = subprocess.run(command, capture_output=True, text=True, timeout=60, env=env)
+    assert "added 3" in first.stdout, first.stderr
+    target = seeds / "002_comet.txt"
+    target.chmod(0o000)  # content and modification time unchanged
+    try:
+        second = subprocess.run(
+            without_root_powers(command), capture_output=True, text=True, timeout=60, env=env
+        )
+    finally:
+        target.chmod(0o644)
+    assert f"{target}: Permission denied [unreadable]" in second.stderr, second.stdout
+    assert "removed 0" in second.stdout  # still published with its last good version

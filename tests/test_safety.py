@@ -24,6 +24,13 @@ from .corpus import write_corpus
 COUNT = 10_000
 
 
+@pytest.fixture(autouse=True)
+def _whole_corpus_at_once(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The corpus is written just before each ingest: without a settle time, one ingest
+    takes all of it, which is what these crash tests are about."""
+    monkeypatch.setenv("FEEDSVC_SETTLE_MS", "0")
+
+
 def _ingest_command(seeds: Path, database: Path) -> list[str]:
     return [
         sys.executable,

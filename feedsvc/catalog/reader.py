@@ -70,12 +70,16 @@ class Catalog:
             raise CatalogError(str(self.path), "the catalog has not been initialised by ingest")
         return parse_time(text)
 
-    def tag_base(self) -> str:
-        """Return the RFC 4151 tagging entity ('host,date') minted when the catalog was made."""
-        base = self.meta("tag_base")
-        if base is None:
+    def identity(self) -> str:
+        """Return the publication identity every id is minted from (see identity.py)."""
+        identity = self.meta("identity")
+        if identity is None:
             raise CatalogError(str(self.path), "the catalog has not been initialised by ingest")
-        return base
+        return identity
+
+    def catalog_id(self) -> str:
+        """Return the random id minted with this catalog (a restored copy keeps it)."""
+        return self.meta("catalog_id") or ""
 
     def latest(
         self, limit: int, offset: int = 0, *, section_slug: str | None = None
@@ -208,6 +212,16 @@ class Catalog:
         ]
 
 
-def open_catalog(path: Path, *, readonly: bool = False) -> Catalog:
-    """Open (and for a writer, create or migrate) the catalog at `path`."""
-    return Catalog(connect(path, readonly=readonly), path)
+def open_catalog(
+    path: Path,
+    *,
+    readonly: bool = False,
+    create: bool = False,
+    keep_backups: int = 5,
+    snapshot: bool = False,
+) -> Catalog:
+    """Open the catalog at `path` (a writer migrates it; creates it only with `create`)."""
+    connection = connect(
+        path, readonly=readonly, create=create, keep_backups=keep_backups, snapshot=snapshot
+    )
+    return Catalog(connection, path)

@@ -3,9 +3,12 @@
 from __future__ import annotations
 
 import sqlite3
+from collections.abc import Iterator
 from datetime import UTC, datetime
 from pathlib import Path
 
+from feedsvc.catalog.backups import list_backups, take_backup
+from feedsvc.catalog.paths import backup_dir
 from feedsvc.errors import CatalogError
 
 # Fixed-width text (microseconds always written) so that text order is time order.
@@ -82,6 +85,13 @@ _MIGRATIONS: tuple[str, ...] = (
     """
     DROP INDEX IF EXISTS articles_section_seq;
     """,
+    # identity: what every id is minted from (a catalog made before keeps its tag_base, so
+    # every id it minted stays); catalog_id: tells a restored copy from another catalog.
+    """
+    INSERT INTO meta (name, value) SELECT 'identity', 'tag:' || value FROM meta
+        WHERE name = 'tag_base';
+    INSERT INTO meta (name, value) VALUES ('catalog_id', lower(hex(randomblob(16))));
+    """,
 )
 SCHEMA_VERSION = len(_MIGRATIONS)
 
@@ -98,22 +108,36 @@ def parse_time(text: str) -> datetime:
     return datetime.fromisoformat(text).astimezone(UTC)
 
 
-def connect(path: Path, *, readonly: bool = False) -> sqlite3.Connection:
-    """Open (and for a writer, create or migrate) the catalog database at `path`."""
+def connect(
+    path: Path,
+    *,
+    readonly: bool = False,
+    create: bool = False,
+    keep_backups: int = 5,
+    snapshot: bool = False,
+) -> sqlite3.Connection:
+    """Open the catalog database at `path` (a writer migrates it, after a backup).
+
+    A writer creates a missing catalog only when asked to (`create`): a catalog that vanished
+    must never be replaced silently by an empty one. A `snapshot` reader opens the file as
+    immutable: no -shm or -wal file is made, so it reads even when the disk is full, but it
+    sees only what was checkpointed and no later commit.
+    """
     connection: sqlite3.Connection | None = None
     try:
-        if readonly:
-            if not path.exists():
-                raise CatalogError(str(path), "does not exist yet: run `feedsvc ingest` first")
-            connection = sqlite3.connect(
-                f"{path.resolve().as_uri()}?mode=ro",
-                uri=True,
-                isolation_level=None,
-                check_same_thread=False,
-            )
-        else:
+        if not path.exists() and (readonly or not create):
+            raise CatalogError(str(path), missing_reason(path))
+        mode = "ro" if readonly else ("rwc" if create else "rw")
+        if snapshot:
+            mode, readonly = "ro&immutable=1", True
+        if not readonly:
             path.parent.mkdir(parents=True, exist_ok=True)
-            connection = sqlite3.connect(path, isolation_level=None, check_same_thread=False)
+        connection = sqlite3.connect(
+            f"{path.resolve().as_uri()}?mode={mode}",
+            uri=True,
+            isolation_level=None,
+            check_same_thread=False,
+        )
         connection.row_factory = sqlite3.Row
         connection.execute("PRAGMA busy_timeout = 5000")
         version = connection.execute("PRAGMA user_version").fetchone()[0]
@@ -131,10 +155,8 @@ def connect(path: Path, *, readonly: bool = False) -> sqlite3.Connection:
             connection.execute("PRAGMA synchronous = NORMAL")
             connection.execute("PRAGMA cache_size = -65536")  # 64 MiB while writing
             connection.execute("PRAGMA foreign_keys = ON")
-            for number in range(version, SCHEMA_VERSION):
-                connection.executescript(
-                    f"BEGIN; {_MIGRATIONS[number]}; PRAGMA user_version = {number + 1}; COMMIT;"
-                )
+            if version < SCHEMA_VERSION:
+                _migrate(connection, path, version, keep_backups)
     except (sqlite3.Error, OSError, CatalogError) as exc:
         if connection is not None:
             connection.close()
@@ -145,11 +167,56 @@ def connect(path: Path, *, readonly: bool = False) -> sqlite3.Connection:
     return connection
 
 
+def missing_reason(path: Path) -> str:
+    """Say why a catalog is missing and what to do."""
+    backups = list_backups(path)
+    if backups:
+        return (
+            f"does not exist, but {len(backups)} backup(s) of it do in {backup_dir(path)}: "
+            "run `feedsvc restore` to bring back the newest (ids and dates as they were); "
+            "only to start a new catalog, with new dates for every article, move the backups away"
+        )
+    return "does not exist yet: run `feedsvc ingest` first"
+
+
+def _statements(script: str) -> Iterator[str]:
+    pending = ""
+    for line in script.splitlines(keepends=True):
+        pending += line
+        if sqlite3.complete_statement(pending):
+            yield pending.strip()
+            pending = ""
+    if pending.strip():
+        yield pending.strip()
+
+
+def _migrate(connection: sqlite3.Connection, path: Path, version: int, keep: int) -> None:
+    """Bring the schema up to date in one immediate transaction, after a backup.
+
+    The version is read again under the write lock: two first-time writers racing on a new
+    catalog take turns, and the second finds nothing left to do.
+    """
+    if version > 0:
+        take_backup(connection, path, reason="before-migration", keep=keep, now=datetime.now(UTC))
+    connection.execute("BEGIN IMMEDIATE")
+    try:
+        current = connection.execute("PRAGMA user_version").fetchone()[0]
+        for number in range(current, SCHEMA_VERSION):
+            for statement in _statements(_MIGRATIONS[number]):
+                connection.execute(statement)
+        connection.execute(f"PRAGMA user_version = {SCHEMA_VERSION}")
+    except BaseException:
+        connection.rollback()
+        raise
+    connection.execute("COMMIT")
+
+
 def explain(reason: str) -> str:
     """Add what to do to SQLite's terse reasons."""
     hints = {
-        "file is not a database": "it is damaged or not a catalog: move it away, ingest again",
+        "file is not a database": "it is damaged or not a catalog: run `feedsvc restore`",
         "database is locked": "another process is writing it; try again when it is done",
+        "database or disk is full": "free some space on the catalog's disk",
         "readonly database": "feedsvc cannot write it: check the file and folder permissions",
         "unable to open database file": "cannot open it: check the path and permissions",
     }

@@ -4,12 +4,11 @@ from __future__ import annotations
 
 import json
 import sqlite3
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, NamedTuple
-from urllib.parse import quote
 
 from feedsvc.catalog.reader import Catalog
 from feedsvc.catalog.schema import format_time
@@ -115,13 +114,13 @@ class Batch:
         ).fetchall()
         return {row["slug"]: row["key"] for row in rows}
 
-    def tag_base(self, host: str, today: datetime) -> str:
-        """Return the tagging entity, minting it once from the site host and the first date."""
-        base = self._catalog.meta("tag_base")
-        if base is None:
-            base = f"{quote(host, safe='.-')},{today.strftime('%Y-%m-%d')}"
-            self._db.execute("INSERT INTO meta (name, value) VALUES ('tag_base', ?)", (base,))
-        return base
+    def identity(self, mint: Callable[[], str]) -> str:
+        """Return the publication identity, storing `mint()` the first time."""
+        identity = self._catalog.meta("identity")
+        if identity is None:
+            identity = mint()
+            self._db.execute("INSERT INTO meta (name, value) VALUES ('identity', ?)", (identity,))
+        return identity
 
     def insert(self, values: Values, entry_id: str) -> None:
         """Add a new article at the end of the first-ingest order."""

@@ -9,7 +9,7 @@ from werkzeug.exceptions import HTTPException, InternalServerError, MethodNotAll
 from werkzeug.routing import MapAdapter
 
 from feedsvc.errors import CatalogError, NotFound
-from feedsvc.web import assets, context, embeds, pages, syndication
+from feedsvc.web import assets, context, embeds, health, pages, syndication
 
 # Paths of machine-readable documents: their errors are plain text, not HTML pages.
 _DOCUMENT_SUFFIXES = (".xml", ".json", ".opml", ".txt", ".xsl", ".css", ".png")
@@ -101,6 +101,7 @@ def init_app(app: Flask) -> None:
     """Register the routes and map every error to a response, once."""
     app.register_blueprint(pages.bp)
     app.register_blueprint(syndication.bp)
+    app.register_blueprint(health.bp)
     app.register_blueprint(assets.bp)
     app.register_blueprint(embeds.bp)
     app.register_error_handler(NotFound, _not_found)
