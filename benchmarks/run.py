@@ -4,7 +4,9 @@
     python -m benchmarks.run --mode full      # 1k, 10k and 100k articles
 
 Everything runs on this machine and loads loopback only (wrk, bounded in time). Figures are
-medians of several rounds; targets are ratios measured in the same run.
+medians of several rounds; targets are ratios measured in the same run. The live-publishing
+figures (files moved into a running `feedsvc serve`, one edit's latency) come from
+`benchmarks.live`, which also runs alone: `python -m benchmarks.live --count 20000`.
 """
 
 from __future__ import annotations
@@ -22,6 +24,7 @@ import urllib.request
 from pathlib import Path
 from typing import Any
 
+from benchmarks import live
 from benchmarks.corpus import write_corpus
 from benchmarks.load import (
     Load,
@@ -44,6 +47,9 @@ MODES: dict[str, dict[str, Any]] = {
         "export": 60,
         "seconds": 1,
         "rounds": 1,
+        "live_bulk": 200,
+        "live_edit": 60,
+        "live_edits": 2,
     },
     "quick": {
         "sizes": [1000, 10000],
@@ -53,6 +59,9 @@ MODES: dict[str, dict[str, Any]] = {
         "export": 1000,
         "seconds": 3,
         "rounds": 3,
+        "live_bulk": 20000,
+        "live_edit": 1000,
+        "live_edits": 5,
     },
     "full": {
         "sizes": [1000, 10000, 100000],
@@ -62,6 +71,9 @@ MODES: dict[str, dict[str, Any]] = {
         "export": 10000,
         "seconds": 8,
         "rounds": 3,
+        "live_bulk": 20000,
+        "live_edit": 1000,
+        "live_edits": 5,
     },
 }
 
@@ -350,11 +362,19 @@ def targets(data: dict[str, Any]) -> list[dict[str, Any]]:
     http = data["http"]
     rows = []
 
-    def row(name: str, value: float, bound: float, higher: bool, unit: str = "") -> None:
-        met = value >= bound if higher else value <= bound
+    def row(
+        name: str, value: float | None, bound: float, higher: bool, unit: str = "", note: str = ""
+    ) -> None:
+        # None: the figure was never reached within its deadline (a miss, shown as such).
+        met = value is not None and (value >= bound if higher else value <= bound)
         sign = ">=" if higher else "<="
         rows.append(
-            {"target": name, "value": round(value, 3), "bound": f"{sign} {bound}{unit}", "met": met}
+            {
+                "target": name,
+                "value": None if value is None else round(value, 3),
+                "bound": f"{sign} {bound}{unit}{note}",
+                "met": met,
+            }
         )
 
     row(
@@ -407,6 +427,24 @@ def targets(data: dict[str, Any]) -> list[dict[str, Any]]:
         False,
         " s",
     )
+    edit = data["live"]["edit"]
+    row(
+        f"one edit visible, max of {edit['edits']} (s, settle {edit['settle_ms']} ms)",
+        edit["max_s"],
+        2,
+        False,
+        " s",
+    )
+    bulk = data["live"]["bulk"]
+    # No bound in the issue: ours, from the 3.5 s the test suite measured for 20,000 files.
+    row(
+        f"{bulk['files']} files moved in, all published (s)",
+        bulk["published_s"],
+        30,
+        False,
+        " s",
+        " (informational)",
+    )
     return rows
 
 
@@ -448,12 +486,15 @@ def table(data: dict[str, Any]) -> str:
         f"{data['export']['again_wall_s']:.1f} s for the same build again: "
         f"{data['export']['again_summary']}).",
         "",
+        live.table(data["live"]),
+        "",
         "| target | measured | bound | met |",
         "|---|---:|---|---|",
     ]
     for target in data["targets"]:
+        value = "not reached" if target["value"] is None else target["value"]
         lines.append(
-            f"| {target['target']} | {target['value']} | {target['bound']} | "
+            f"| {target['target']} | {value} | {target['bound']} | "
             f"{'yes' if target['met'] else 'NO'} |"
         )
     return "\n".join(lines)
@@ -550,6 +591,12 @@ def main(argv: list[str] | None = None) -> int:
     data["latency"] = feed_latency(work, config["latency"], config["seconds"], config["rounds"])
     data["memory"] = worker_memory(work, config["memory"])
     _, data["export"] = export(work, config["export"], "http://127.0.0.1:8000")
+    data["live"] = live.measure(
+        work,
+        corpus(work, config["live_edit"]),
+        count=config["live_bulk"],
+        edits=config["live_edits"],
+    )
     data["targets"] = targets(data)
     data["seconds"] = time.perf_counter() - started
     args.out.mkdir(parents=True, exist_ok=True)

@@ -66,5 +66,23 @@ def test_smoke_run_writes_table_json_and_chart(
         "304 / hello-world",
     }
     assert data["memory"]["workers"] == 2
+    bulk, edit = data["live"]["bulk"], data["live"]["edit"]
+    assert bulk["files"] == 200
+    assert bulk["complete"]
+    assert bulk["articles"] == 200
+    assert bulk["published_s"] >= bulk["moves_s"] >= 0
+    assert bulk["max_poll_gap_s"] > 0
+    assert edit["articles"] == 60
+    assert edit["error"] is None
+    assert edit["edits"] == edit["visible"] == 2
+    assert edit["non_200"] == 0
+    assert 0 < edit["median_s"] <= edit["max_s"]
+    assert edit["settle_ms"] == 1000
+    assert {t["target"] for t in data["targets"]} >= {
+        "one edit visible, max of 2 (s, settle 1000 ms)",
+        "200 files moved in, all published (s)",
+    }
     assert (out / "chart.png").read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
-    assert "| target | measured | bound | met |" in capsys.readouterr().out
+    printed = capsys.readouterr().out
+    assert "| target | measured | bound | met |" in printed
+    assert "| files moved in, all published | 200 |" in printed
