@@ -24,6 +24,9 @@ from fontTools.ttLib import TTFont
 from PIL import Image, ImageDraw, ImageFont
 from text_unidecode import unidecode
 
+from feedsvc.catalog import Record
+from feedsvc.dates import human_date
+
 WIDTH, HEIGHT = 1200, 630
 STYLE = "3"  # bump when the drawing changes: every card gets a new version
 FONTS = Path(__file__).resolve().parent / "fonts"
@@ -144,6 +147,16 @@ def render_card(card: Card) -> bytes:
 # room again, not once per card.
 _FAILING: dict[Path, str] = {}
 _FAILING_LOCK = threading.Lock()
+
+
+def card_for(record: Record, site_title: str) -> Card:
+    """Return what an article's preview card shows."""
+    return Card(
+        title=record.title,
+        section=record.section,
+        date=human_date(record.published),
+        site=site_title,
+    )
 
 
 class CardStore:

@@ -30,7 +30,7 @@ class Site:
     locale: str = "en_US"
 
     def absolute(self, path: str) -> str:
-        """Return the absolute URL of a site path such as '/feeds/atom.xml'."""
+        """Return the absolute URL of a site path such as urlmap.feed(None, 'atom.xml')."""
         return self.url + path
 
     @property
@@ -200,6 +200,28 @@ _TABLE: dict[str, tuple[str, Callable[[str, Any], Any]]] = {
     "WRITER_STALL_SECONDS": ("writer_stall_seconds", _whole(5, 86_400)),
     "RUN_DIR": ("run_dir", _path),
 }
+
+
+def _text_of(value: Any) -> str:
+    if isinstance(value, bool):
+        return "1" if value else "0"
+    return str(value)
+
+
+def to_environ(settings: Settings) -> dict[str, str | None]:
+    """Return the settings as FEEDSVC_* variables, the way `load_settings` reads them back.
+
+    This is how the server's worker processes get the settings (granian starts them with the
+    environment); None means the variable must be unset. Relative paths are made absolute.
+    """
+    environ: dict[str, str | None] = {}
+    for key, (target, _parse) in _TABLE.items():
+        holder: Any = settings.site if target.startswith("site.") else settings
+        value = getattr(holder, target.removeprefix("site."))
+        if isinstance(value, Path):
+            value = value.resolve()
+        environ[ENV_PREFIX + key] = None if value is None else _text_of(value)
+    return environ
 
 
 def load_settings(

@@ -4,12 +4,27 @@ from __future__ import annotations
 
 import re
 from collections.abc import Sequence
-from typing import TYPE_CHECKING
+from dataclasses import dataclass
 
 from jinja2 import Environment, PackageLoader, StrictUndefined
 
-if TYPE_CHECKING:
-    from feedsvc.export import Exported
+from feedsvc.urlmap import PLACEHOLDER, shape_of
+
+
+@dataclass(frozen=True, slots=True)
+class Exported:
+    """One exported file and the headers a web server should send with it."""
+
+    path: str  # the URL path
+    name: str  # the file, relative to the export folder
+    media_type: str
+    content_type: str  # with its charset
+    headers: tuple[tuple[str, str], ...]
+
+    @property
+    def cache_control(self) -> str:
+        """Return the Cache-Control the app sent."""
+        return dict(self.headers).get("Cache-Control", "")
 
 
 def _environment() -> Environment:
@@ -34,19 +49,6 @@ def nginx_proxy_conf(
 
 # Host defaults are right for these; every other file states its Content-Type.
 _OBVIOUS_TYPES = frozenset({"text/html", "text/css", "image/png", "image/svg+xml"})
-_SHAPES = (
-    (re.compile(r"^/articles/[^/]+/"), "/articles/:slug/"),
-    (re.compile(r"^/sections/[^/]+/"), "/sections/:section/"),
-    (re.compile(r"/page/\d+/$"), "/page/:page/"),
-    (re.compile(r"/archive/\d+/"), "/archive/:block/"),
-)
-
-
-def shape_of(path: str) -> str:
-    """Return a URL path with its varying segments as :placeholders."""
-    for pattern, replacement in _SHAPES:
-        path = pattern.sub(replacement, path, count=1)
-    return path
 
 
 def _headers_of(item: Exported) -> tuple[tuple[str, str], ...]:
@@ -96,8 +98,7 @@ def _nginx_key(path: str) -> str:
     if ":" not in path:
         return path
     escaped = re.escape(path)
-    for placeholder in (":slug", ":section", ":page", ":block"):
-        escaped = escaped.replace(re.escape(placeholder), "[^/]+")
+    escaped = PLACEHOLDER.sub("[^/]+", escaped)
     return f"~^{escaped}$"
 
 
@@ -136,3 +137,16 @@ def nginx_static_conf(
             map_size=max(1024, 2 * len(rules)),
         )
     )
+
+
+def deploy_files(
+    files: Sequence[Exported], redirects: Sequence[tuple[str, str]], *, site_url: str, root: str
+) -> dict[str, bytes]:
+    """Return the files beside an export that tell a web server how to serve it."""
+    return {
+        "_headers": headers_file(files).encode("utf-8"),
+        "_redirects": redirects_file(redirects, site_url).encode("utf-8"),
+        "_nginx.conf": nginx_static_conf(files, redirects, site_url=site_url, root=root).encode(
+            "utf-8"
+        ),
+    }

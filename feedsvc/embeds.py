@@ -7,7 +7,6 @@ maxwidth/maxheight. Only this site's article URLs are answered; a URL is never f
 from __future__ import annotations
 
 import json
-import re
 from dataclasses import dataclass
 from typing import Any
 from urllib.parse import urlsplit
@@ -15,13 +14,13 @@ from urllib.parse import urlsplit
 from lxml import etree
 from markupsafe import Markup
 
+from feedsvc import urlmap
 from feedsvc.catalog import Record
 from feedsvc.config import Site
 
 EMBED_WIDTH, EMBED_HEIGHT = 560, 240  # the card's natural size, in CSS pixels
 CACHE_AGE = 86_400
 THUMBNAIL_WIDTH, THUMBNAIL_HEIGHT = 1200, 630
-_ARTICLE_PATH = re.compile(r"^/articles/(?P<slug>[^/]+)/?$")
 
 
 @dataclass(frozen=True, slots=True)
@@ -42,8 +41,7 @@ def article_slug(site: Site, url: str) -> str | None:
         return None
     if not parts.path.startswith(home.path + "/"):
         return None
-    match = _ARTICLE_PATH.match(parts.path[len(home.path) :])
-    return match["slug"] if match else None
+    return urlmap.article_slug(parts.path[len(home.path) :])
 
 
 def document(

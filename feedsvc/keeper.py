@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import logging
 import os
+import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
@@ -219,3 +220,36 @@ def restore(settings: Settings, name: str | None = None) -> str:
                 log.warning("the current catalog could not be backed up first: %s", exc)
         restore_into(chosen.path, settings.database)
     return str(chosen.path)
+
+
+def ingest_settled(
+    settings: Settings,
+    patience: float = 30.0,
+    on_wait: Callable[[], None] | None = None,
+) -> tuple[IngestReport, FileIdentity]:
+    """Ingest; while files are still being written, wait for them (bounded) and go again.
+
+    Returns the report and the catalog file written."""
+    deadline = time.monotonic() + patience
+    report, known = run_ingest(settings, on_wait=on_wait)
+    while report.pending and time.monotonic() < deadline:
+        time.sleep(min(report.settle_in or 0.1, max(0.0, deadline - time.monotonic())) + 0.02)
+        again, known = run_ingest(settings, on_wait=on_wait, known=known)
+        report = merged(report, again)
+    return report, known
+
+
+def merged(first: IngestReport, second: IngestReport) -> IngestReport:
+    """Return what two ingests in a row did together (the second's view of what is left)."""
+    return IngestReport(
+        added=first.added + second.added,
+        changed=first.changed + second.changed,
+        unchanged=tuple(k for k in second.unchanged if k not in second.added + first.added),
+        removed=first.removed + second.removed,
+        renamed=first.renamed + second.renamed,
+        rejected=second.rejected,
+        sections=first.sections | second.sections,
+        tombstones_expired=first.tombstones_expired or second.tombstones_expired,
+        pending=second.pending,
+        settle_in=second.settle_in,
+    )

@@ -21,6 +21,7 @@ from typing import Any
 
 import watchfiles
 
+from feedsvc import urlmap
 from feedsvc.config import Settings
 from feedsvc.errors import FeedsvcError
 from feedsvc.feeds import FORMATS
@@ -38,8 +39,8 @@ TICK_MS = 500  # the writer wakes at least this often: heartbeat, due ingests, p
 def changed_feeds(settings: Settings, report: IngestReport) -> list[str]:
     """Return the subscription feed URLs a report touched: the site's and its sections'."""
     site = settings.site
-    folders = ["/feeds/", *(f"/sections/{slug}/" for slug in sorted(report.sections))]
-    return [site.absolute(folder + fmt.filename) for folder in folders for fmt in FORMATS.values()]
+    scopes = [None, *sorted(report.sections)]
+    return [site.absolute(urlmap.feed(scope, name)) for scope in scopes for name in FORMATS]
 
 
 class Writer:

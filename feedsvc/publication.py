@@ -9,13 +9,14 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 
+from feedsvc import urlmap
 from feedsvc.catalog import Catalog, Record, Section, Tombstone
 from feedsvc.catalog.identity import feed_id
 from feedsvc.config import Settings
 from feedsvc.errors import NotFound
-from feedsvc.feeds import FORMATS, FeedFormat, FeedInfo
+from feedsvc.feeds import FeedFormat, FeedInfo
 
-STYLESHEET_PATH = "/static/feed.xsl"
+STYLESHEET_PATH = urlmap.static("feed.xsl")
 
 
 @dataclass(frozen=True, slots=True)
@@ -32,17 +33,11 @@ class Scope:
     @property
     def page_path(self) -> str:
         """Return the path of the scope's HTML page."""
-        return f"/sections/{self.section.slug}/" if self.section else "/"
-
-    @property
-    def feeds_path(self) -> str:
-        """Return the folder the scope's feeds live in."""
-        return f"/sections/{self.section.slug}/" if self.section else "/feeds/"
+        return urlmap.listing(self.slug)
 
     def feed_path(self, fmt: FeedFormat, block: int | None = None) -> str:
         """Return the path of the subscription feed, or of archive block `block`."""
-        folder = f"{self.feeds_path}archive/{block}/" if block else self.feeds_path
-        return folder + fmt.filename
+        return urlmap.feed(self.slug, fmt.filename, block)
 
 
 @dataclass(frozen=True, slots=True)
@@ -78,9 +73,9 @@ class Publication:
         keeping their places, so a full block never changes. Only the newest block may be
         partial. While every article fits in the subscription feed there are no archives.
         """
-        slots = self.catalog.slots(section_slug=scope.slug)
-        size = self.settings.feed_size
-        return -(-slots // size) if slots > size else 0
+        return urlmap.archive_blocks(
+            self.catalog.slots(section_slug=scope.slug), self.settings.feed_size
+        )
 
     def _updated(self, records: list[Record], tombstones: list[Tombstone]) -> datetime:
         times = [record.updated for record in records] + [t.removed for t in tombstones]
@@ -97,8 +92,8 @@ class Publication:
             tombstones = self.catalog.tombstones(section_slug=scope.slug)
             links = {"prev_archive_url": scope.feed_path(fmt, blocks) if blocks else None}
         elif 1 <= block <= blocks:
-            first = (block - 1) * size + 1
-            records = self.catalog.block(first, first + size - 1, section_slug=scope.slug)
+            first, last = urlmap.block_places(block, size)
+            records = self.catalog.block(first, last, section_slug=scope.slug)
             links = {
                 "current_url": scope.feed_path(fmt),
                 "prev_archive_url": scope.feed_path(fmt, block - 1) if block > 1 else None,
@@ -125,13 +120,3 @@ class Publication:
         )
         full = block is not None and block * size <= self.catalog.slots(section_slug=scope.slug)
         return Document(info, records, immutable=full)
-
-    def feed_paths(self) -> list[str]:
-        """Return the path of every feed document: subscriptions and archive blocks."""
-        paths = []
-        for scope in self.scopes():
-            blocks = self.archive_blocks(scope)
-            for fmt in FORMATS.values():
-                paths.append(scope.feed_path(fmt))
-                paths.extend(scope.feed_path(fmt, block) for block in range(1, blocks + 1))
-        return paths

@@ -7,9 +7,9 @@ from datetime import datetime
 
 from lxml import etree
 
+from feedsvc.dates import iso_seconds
+
 SITEMAP_NS = "http://www.sitemaps.org/schemas/sitemap/0.9"
-MAX_URLS = 50_000  # the protocol's limit per sitemap file
-PART_SIZE = 10_000  # what feedsvc puts in one file: well under it, and cheap to build
 
 
 def _document(kind: str, child: str, entries: Sequence[tuple[str, datetime]]) -> bytes:
@@ -17,9 +17,7 @@ def _document(kind: str, child: str, entries: Sequence[tuple[str, datetime]]) ->
     for loc, lastmod in entries:
         item = etree.SubElement(root, f"{{{SITEMAP_NS}}}{child}")
         etree.SubElement(item, f"{{{SITEMAP_NS}}}loc").text = loc
-        etree.SubElement(item, f"{{{SITEMAP_NS}}}lastmod").text = lastmod.strftime(
-            "%Y-%m-%dT%H:%M:%SZ"
-        )
+        etree.SubElement(item, f"{{{SITEMAP_NS}}}lastmod").text = iso_seconds(lastmod)
     return bytes(etree.tostring(root, xml_declaration=True, encoding="UTF-8", pretty_print=True))
 
 

@@ -46,3 +46,29 @@ def test_environment_then_overrides() -> None:
 def test_bad_settings_are_refused_clearly(overrides: dict[str, object], message: str) -> None:
     with pytest.raises(ConfigError, match=message):
         load_settings({}, overrides)
+
+
+def test_settings_travel_to_worker_processes_and_back(tmp_path: Path) -> None:
+    from dataclasses import replace
+
+    from feedsvc.config import to_environ
+
+    settings = load_settings(
+        {},
+        {
+            "SEEDS_DIR": tmp_path / "seeds",
+            "DATABASE": tmp_path / "db.sqlite3",
+            "SITE_URL": "https://news.example.org/sub",
+            "ACCESS_LOG": "0",
+            "WEBSUB_HUB": "https://hub.example.org/",
+            "PUBLICATION_ID": "news.example.org,2024",
+            "FEED_SIZE": 7,
+        },
+    )
+    environ = to_environ(settings)
+    assert environ["FEEDSVC_ACCESS_LOG"] == "0"
+    assert environ["FEEDSVC_CARD_DIR"] is None  # unset: the default
+    back = load_settings({k: v for k, v in environ.items() if v is not None})
+    assert back == settings
+    relative = replace(settings, database=Path("rel/db.sqlite3"))
+    assert to_environ(relative)["FEEDSVC_DATABASE"] == str(Path("rel/db.sqlite3").resolve())

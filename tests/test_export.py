@@ -25,7 +25,8 @@ from flask import Flask
 from feedsvc import create_app
 from feedsvc.catalog import Catalog, open_catalog
 from feedsvc.cli import cli
-from feedsvc.export import BuildError, _check_type, build, file_name
+from feedsvc.export import BuildError, build, file_name
+from feedsvc.export.names import check_type as _check_type
 
 from .conftest import SITE_URL, T0, free_port, run_ingest, start_nginx, write_article
 from .corpus import write_corpus

@@ -4,12 +4,15 @@ from __future__ import annotations
 
 import os
 import sqlite3
+from dataclasses import fields
 from datetime import timedelta
 from pathlib import Path
 
 import pytest
 
 from feedsvc.catalog import SCHEMA_VERSION, Catalog, open_catalog
+from feedsvc.catalog.records import ARTICLE_COLUMNS
+from feedsvc.catalog.writer import WRITTEN, Values
 from feedsvc.errors import CatalogError, NotFound
 
 from .conftest import T0, run_ingest, write_article
@@ -270,3 +273,27 @@ def test_moving_section_takes_a_new_place_at_its_end(catalog: Catalog, seeds: Pa
     assert [r.key for r in catalog.block(1, 2, section_slug="business")] == ["003_more"]
     assert catalog.slots(section_slug="business") == 2  # the hole stays: blocks never shift
     assert catalog.slots() == 4
+
+
+def test_the_written_columns_are_one_list() -> None:
+    # Values is typed field by field; its fields must be the columns every statement is made of.
+    assert tuple(field.name for field in fields(Values)) == WRITTEN
+    assert set(WRITTEN) ^ set(ARTICLE_COLUMNS) == {"entry_id", "file_sig"}
+
+
+def test_a_new_file_under_a_renamed_articles_old_name_gets_an_id_of_its_own(
+    catalog: Catalog, seeds: Path
+) -> None:
+    run_ingest(catalog, seeds)
+    (seeds / "002_comet.txt").rename(seeds / "002_comet_moved.txt")
+    run_ingest(catalog, seeds, now=T0 + timedelta(minutes=1))
+    moved = catalog.lookup("a-comet-returns").record
+    assert moved is not None
+    assert moved.entry_id == "tag:news.example.org,2024-03-01:002_comet"  # it keeps its id
+    write_article(seeds, "002_comet", "Science", "Another story", "Under the old name.")
+    report = run_ingest(catalog, seeds, now=T0 + timedelta(minutes=2))
+    assert report.added == ("002_comet",)
+    new = catalog.lookup("another-story").record
+    assert new is not None
+    assert new.entry_id == "tag:news.example.org,2024-03-01:002_comet~2"
+    assert run_ingest(catalog, seeds, now=T0 + timedelta(minutes=3)).changed_anything is False

@@ -22,6 +22,7 @@ from pathlib import Path
 from urllib.parse import quote
 
 from feedsvc.errors import CatalogError
+from feedsvc.urlmap import feed_id_name
 
 _RESERVED_SUFFIXES = (".localhost", ".local", ".test", ".example", ".invalid", ".internal", ".lan")
 
@@ -57,7 +58,7 @@ def entry_id(identity: str, key: str) -> str:
 
 def feed_id(identity: str, section_slug: str | None = None) -> str:
     """Return the id of the site's feed, or of one section's."""
-    return _child(identity, "feed" + (f"/sections/{section_slug}" if section_slug else ""))
+    return _child(identity, feed_id_name(section_slug))
 
 
 def _child(identity: str, name: str) -> str:

@@ -8,6 +8,7 @@ from contextlib import contextmanager
 from datetime import datetime
 from pathlib import Path
 
+from feedsvc import urlmap
 from feedsvc.catalog.records import (
     COLUMNS,
     Lookup,
@@ -163,7 +164,7 @@ class Catalog:
             "LIMIT ? OFFSET ?",
             (limit, offset),
         )
-        return [(f"/articles/{row['slug']}/", parse_time(row["updated"])) for row in rows]
+        return [(urlmap.article(row["slug"]), parse_time(row["updated"])) for row in rows]
 
     def lookup(self, slug: str) -> Lookup:
         """Return what `slug` leads to; raise NotFound when it was never an article's slug."""
@@ -194,6 +195,34 @@ class Catalog:
         )
         return [(row["old"], row["new"]) for row in rows]
 
+    def each_live(self) -> Iterator[tuple[Record, int, int]]:
+        """Yield (record, place in the site, place in its section) of every live article,
+        newest first, a row at a time (a large catalog is never held in memory whole)."""
+        with self.errors():
+            cursor = self._db.execute(
+                f"SELECT {COLUMNS}, seq, section_seq FROM articles "  # noqa: S608
+                "WHERE removed IS NULL ORDER BY published DESC, key DESC"
+            )
+            for row in cursor:
+                yield record_from_row(row), row["seq"], row["section_seq"]
+
+    def tombstones_by_section(self) -> list[tuple[Tombstone, str]]:
+        """Return (tombstone, section slug) of every withdrawn article still within its
+        retention period, newest first."""
+        cutoff = self.meta("tombstone_cutoff") or ""
+        rows = self._select(
+            "SELECT entry_id, removed, slug, section_slug FROM articles "
+            "WHERE removed IS NOT NULL AND removed > ? ORDER BY removed DESC, key DESC",
+            (cutoff,),
+        )
+        return [
+            (
+                Tombstone(row["entry_id"], parse_time(row["removed"]), urlmap.article(row["slug"])),
+                row["section_slug"],
+            )
+            for row in rows
+        ]
+
     def tombstones(self, *, section_slug: str | None = None, limit: int = 1000) -> list[Tombstone]:
         """Return withdrawn articles still within their retention period, newest first."""
         cutoff = self.meta("tombstone_cutoff") or ""
@@ -207,7 +236,7 @@ class Catalog:
             params,
         )
         return [
-            Tombstone(row["entry_id"], parse_time(row["removed"]), f"/articles/{row['slug']}/")
+            Tombstone(row["entry_id"], parse_time(row["removed"]), urlmap.article(row["slug"]))
             for row in rows
         ]
 

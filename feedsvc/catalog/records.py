@@ -7,6 +7,7 @@ import sqlite3
 from dataclasses import dataclass
 from datetime import datetime
 
+from feedsvc import urlmap
 from feedsvc.catalog.schema import parse_time
 
 
@@ -31,7 +32,7 @@ class Record:
     @property
     def path(self) -> str:
         """Return the site path of the permalink page."""
-        return f"/articles/{self.slug}/"
+        return urlmap.article(self.slug)
 
     @property
     def categories(self) -> tuple[str, ...]:
@@ -67,23 +68,24 @@ class Tombstone:
     path: str
 
 
-COLUMNS = ", ".join(
-    [
-        "key",
-        "entry_id",
-        "slug",
-        "section",
-        "section_slug",
-        "title",
-        "paragraphs",
-        "content_hash",
-        "published",
-        "updated",
-        "author",
-        "tags",
-        "summary",
-    ]
+# The columns of an article row a Record is read from: the one list of them. The writer
+# writes the same ones (entry_id only when the article is added) and the file signature.
+ARTICLE_COLUMNS = (
+    "key",
+    "entry_id",
+    "slug",
+    "section",
+    "section_slug",
+    "title",
+    "paragraphs",
+    "content_hash",
+    "published",
+    "updated",
+    "author",
+    "tags",
+    "summary",
 )
+COLUMNS = ", ".join(ARTICLE_COLUMNS)
 
 
 def record_from_row(row: sqlite3.Row) -> Record:

@@ -2,43 +2,49 @@
 
 from __future__ import annotations
 
+import itertools
 import json
 import sqlite3
 from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass
-from datetime import datetime
-from typing import Any, NamedTuple
+from dataclasses import dataclass, fields
+from datetime import datetime, timedelta
+from typing import Any
 
+from feedsvc.articles import Article, slug_for
+from feedsvc.catalog.identity import entry_id
 from feedsvc.catalog.reader import Catalog
+from feedsvc.catalog.records import ARTICLE_COLUMNS
 from feedsvc.catalog.schema import format_time
+from feedsvc.reconcile import Add, Brief, Change, Remove, Rename, Step, Stored, Touch, section_slug
 
-
-@dataclass(frozen=True, slots=True)
-class Stored:
-    """What ingest compares a file against: one article row, removed ones too."""
-
-    key: str
-    slug: str
-    title: str
-    section_slug: str
-    content_hash: str
-    file_sig: str | None
-    published: str
-    updated: str
-    removed: str | None
-
-
-class Brief(NamedTuple):
-    """What ingest compares a file against before reading it."""
-
-    file_sig: str | None
-    removed: str | None
+# What ingest writes for an article: the columns a Record is read from (entry_id only once,
+# when the article is added) and the file signature. Values has one field for each, in order.
+WRITTEN = (*(name for name in ARTICLE_COLUMNS if name != "entry_id"), "file_sig")
+# New articles take the next place on the site and in their section (places never shift).
+_NEXT_ON_SITE = "(SELECT coalesce(max(seq), 0) + 1 FROM articles)"
+_NEXT_IN_SECTION = (
+    "(SELECT coalesce(max(section_seq), 0) + 1 FROM articles WHERE section_slug = :section_slug)"
+)
+# Statements made of the names above, with named parameters (nothing from input in them).
+_NAMES = ", ".join(WRITTEN)
+_PARAMS = ", ".join(f":{name}" for name in WRITTEN)
+_SETS = ", ".join(f"{name} = :{name}" for name in WRITTEN if name != "key")
+_INSERT = (
+    f"INSERT INTO articles (entry_id, {_NAMES}, seq, section_seq) "  # noqa: S608
+    f"VALUES (:entry_id, {_PARAMS}, {_NEXT_ON_SITE}, {_NEXT_IN_SECTION})"
+)
+_UPDATE = f"UPDATE articles SET {_SETS}, removed = NULL WHERE key = :key"  # noqa: S608
+_MOVE_SECTION = (
+    f"UPDATE articles SET section_slug = :section_slug, section_seq = {_NEXT_IN_SECTION} "  # noqa: S608
+    "WHERE key = :key AND section_slug != :section_slug"
+)
+_STORED = ", ".join(field.name for field in fields(Stored))
 
 
 @dataclass(frozen=True, slots=True)
 class Values:
-    """The columns ingest writes for one article."""
+    """The columns ingest writes for one article (see WRITTEN)."""
 
     key: str
     slug: str
@@ -56,22 +62,10 @@ class Values:
 
     def params(self) -> dict[str, Any]:
         """Return the named SQL parameters."""
-        return {
-            "key": self.key,
-            "slug": self.slug,
-            "section": self.section,
-            "section_slug": self.section_slug,
-            "title": self.title,
-            # Parsed paragraphs never hold a newline: one per line.
-            "paragraphs": "\n".join(self.paragraphs),
-            "content_hash": self.content_hash,
-            "published": self.published,
-            "updated": self.updated,
-            "author": self.author,
-            "tags": json.dumps(list(self.tags), ensure_ascii=False),
-            "summary": self.summary,
-            "file_sig": self.file_sig,
-        }
+        params = {name: getattr(self, name) for name in WRITTEN}
+        params["paragraphs"] = "\n".join(self.paragraphs)  # parsed ones hold no newline
+        params["tags"] = json.dumps(list(self.tags), ensure_ascii=False)
+        return params
 
 
 class Batch:
@@ -88,23 +82,23 @@ class Batch:
         rows = cursor.execute("SELECT key, file_sig, removed FROM articles").fetchall()
         return {row[0]: Brief(*row[1:]) for row in rows}
 
-    def hashes(self, keys: Iterable[str]) -> dict[str, tuple[str, str]]:
-        """Return (content hash, section slug) of the given articles (gone or withdrawn ones)."""
-        found = {}
-        for key in keys:
-            row = self._db.execute(
-                "SELECT content_hash, section_slug FROM articles WHERE key = ?", (key,)
-            ).fetchone()
-            found[key] = (row[0], row[1])
-        return found
+    def rows(self, keys: Iterable[str]) -> dict[str, Stored]:
+        """Return the given article rows in full, by key (one query however many)."""
+        found = self._db.execute(
+            f"SELECT {_STORED} FROM articles "  # noqa: S608 - column names, no input
+            "WHERE key IN (SELECT value FROM json_each(?))",
+            (json.dumps(list(keys), ensure_ascii=False),),
+        ).fetchall()
+        return {row[0]: Stored(*row) for row in found}
 
     def stored(self, key: str) -> Stored:
-        """Return one article row in full, for an update."""
+        """Return one article row in full; raise KeyError when there is none."""
         row = self._db.execute(
-            "SELECT key, slug, title, section_slug, content_hash, file_sig, published, updated, "
-            "removed FROM articles WHERE key = ?",
+            f"SELECT {_STORED} FROM articles WHERE key = ?",  # noqa: S608 - column names
             (key,),
         ).fetchone()
+        if row is None:
+            raise KeyError(key)
         return Stored(*row)
 
     def taken_slugs(self) -> dict[str, str]:
@@ -122,38 +116,23 @@ class Batch:
             self._db.execute("INSERT INTO meta (name, value) VALUES ('identity', ?)", (identity,))
         return identity
 
+    def id_taken(self, candidate: str) -> bool:
+        """Return whether an article (live or withdrawn) has this entry id."""
+        row = self._db.execute("SELECT 1 FROM articles WHERE entry_id = ?", (candidate,))
+        return row.fetchone() is not None
+
     def insert(self, values: Values, entry_id: str) -> None:
         """Add a new article at the end of the first-ingest order."""
-        self._db.execute(
-            "INSERT INTO articles (key, entry_id, slug, section, section_slug, title, paragraphs, "
-            "content_hash, published, updated, author, tags, summary, file_sig, seq, section_seq) "
-            "VALUES (:key, :entry_id, :slug, :section, :section_slug, :title, :paragraphs, "
-            ":content_hash, :published, :updated, :author, :tags, :summary, :file_sig, "
-            "(SELECT coalesce(max(seq), 0) + 1 FROM articles), "
-            "(SELECT coalesce(max(section_seq), 0) + 1 FROM articles "
-            "WHERE section_slug = :section_slug))",
-            {**values.params(), "entry_id": entry_id},
-        )
+        self._db.execute(_INSERT, {**values.params(), "entry_id": entry_id})
 
     def update(self, values: Values) -> None:
         """Replace an article's content (its id and place never change); it is live again.
 
         An article moved to another section takes the next place at that section's end.
         """
-        self._db.execute(
-            "UPDATE articles SET section_slug = :section_slug, section_seq = "
-            "(SELECT coalesce(max(section_seq), 0) + 1 FROM articles "
-            "WHERE section_slug = :section_slug) "
-            "WHERE key = :key AND section_slug != :section_slug",
-            values.params(),
-        )
-        self._db.execute(
-            "UPDATE articles SET slug = :slug, section = :section, section_slug = :section_slug, "
-            "title = :title, paragraphs = :paragraphs, content_hash = :content_hash, "
-            "published = :published, updated = :updated, author = :author, tags = :tags, "
-            "summary = :summary, file_sig = :file_sig, removed = NULL WHERE key = :key",
-            values.params(),
-        )
+        params = values.params()
+        self._db.execute(_MOVE_SECTION, params)
+        self._db.execute(_UPDATE, params)
 
     def rename(self, old_key: str, new_key: str) -> None:
         """Move an article to a new file name, keeping its id, dates and slugs."""
@@ -217,3 +196,99 @@ def write(catalog: Catalog) -> Iterator[Batch]:
             db.rollback()
             raise
         db.commit()
+
+
+def _unique_slug(title: str, key: str, taken: dict[str, str]) -> str:
+    base = slug_for(title)
+    slug, number = base, 1
+    while taken.get(slug, key) != key:
+        number += 1
+        slug = f"{base}-{number}"
+    taken[slug] = key
+    return slug
+
+
+class Apply:
+    """Carry out a plan (see feedsvc.reconcile) in one batch, minting what it leaves open.
+
+    New articles get an id from `identity`, and new or edited ones successive microseconds
+    from `moment`, in the order of the steps; a new title gets a free slug (`-2`, `-3`, ...
+    on a clash) and the old one redirects to it.
+    """
+
+    def __init__(self, batch: Batch, moment: datetime, identity: str) -> None:
+        self.batch = batch
+        self.identity = identity
+        self.stamp = format_time(moment)
+        self.ticks = (format_time(moment + timedelta(microseconds=n)) for n in itertools.count())
+        self._taken: dict[str, str] | None = None
+
+    def _free_id(self, key: str) -> str:
+        """Return the id for a new article of file `key`: the key's own, unless an article
+        renamed away from that name keeps it, then `key~2`, `key~3`, …"""
+        candidate, number = entry_id(self.identity, key), 1
+        while self.batch.id_taken(candidate):
+            number += 1
+            candidate = entry_id(self.identity, f"{key}~{number}")
+        return candidate
+
+    @property
+    def taken(self) -> dict[str, str]:
+        """Return the slugs in use, read on first need (a rescan with no change never needs it)."""
+        if self._taken is None:
+            self._taken = self.batch.taken_slugs()
+        return self._taken
+
+    def __call__(self, step: Step) -> None:
+        """Write one step (rejected, unchanged and pending files write nothing)."""
+        if isinstance(step, Add):
+            values = self._values(step.article, None, step.sig, edited=True)
+            self.batch.insert(values, self._free_id(step.key))
+        elif isinstance(step, Change):
+            self._update(step.article, step.row, step.sig)
+        elif isinstance(step, Rename):
+            self.batch.rename(step.old.key, step.key)
+            self._update(step.article, step.old, step.sig)
+        elif isinstance(step, Touch):
+            self.batch.set_file_sig(step.key, step.sig)
+        elif isinstance(step, Remove):
+            self.batch.remove(step.key, self.stamp)
+
+    def _update(self, article: Article, row: Stored, sig: str) -> None:
+        edited = row.content_hash != article.content_hash
+        values = self._values(article, row, sig, edited=edited)
+        if values.slug != row.slug:
+            self.batch.keep_alias(row.slug, article.key, values.slug)
+        self.batch.update(values)
+
+    def _values(self, article: Article, row: Stored | None, sig: str, *, edited: bool) -> Values:
+        front = article.front
+        if row is not None and row.title == article.title:
+            slug = row.slug
+        else:
+            slug = _unique_slug(article.title, article.key, self.taken)
+        if row is None:
+            tick = next(self.ticks)
+            published = format_time(front.date) if front.date else tick
+            updated = format_time(front.updated) if front.updated else published
+        else:
+            published = format_time(front.date) if front.date else row.published
+            if edited:
+                updated = format_time(front.updated) if front.updated else next(self.ticks)
+            else:
+                updated = row.updated
+        return Values(
+            key=article.key,
+            slug=slug,
+            section=article.section,
+            section_slug=section_slug(article),
+            title=article.title,
+            paragraphs=article.paragraphs,
+            content_hash=article.content_hash,
+            published=published,
+            updated=updated,
+            author=front.author,
+            tags=front.tags,
+            summary=front.summary,
+            file_sig=sig,
+        )

@@ -8,12 +8,12 @@ from flask import Flask, Request, Response, current_app, render_template, reques
 from werkzeug.exceptions import HTTPException, InternalServerError, MethodNotAllowed
 from werkzeug.routing import MapAdapter
 
+from feedsvc import headers
 from feedsvc.errors import CatalogError, NotFound
 from feedsvc.web import assets, context, embeds, health, pages, syndication
 
 # Paths of machine-readable documents: their errors are plain text, not HTML pages.
 _DOCUMENT_SUFFIXES = (".xml", ".json", ".opml", ".txt", ".xsl", ".css", ".png")
-_ERROR_CACHE = {404: "public, max-age=60", 410: "public, max-age=3600"}
 
 
 class SiteFlask(Flask):
@@ -47,7 +47,7 @@ def _error(code: int, title: str, message: str) -> Response:
         except Exception:
             body = f"<!doctype html><title>{code} {title}</title><h1>{title}</h1>"
         response = Response(body, status=code, mimetype="text/html")
-    response.headers["Cache-Control"] = _ERROR_CACHE.get(code, "no-store")
+    response.headers["Cache-Control"] = context.cache_control(headers.error_kind(code))
     return response
 
 
@@ -84,16 +84,13 @@ def _internal_error(exc: InternalServerError) -> Response:
 
 
 def _security_headers(response: Response) -> Response:
-    """Give HTML a strict policy: no script at all, styles and images from the site only."""
+    """Give HTML a strict policy (no script at all, styles and images from the site only) unless
+    it brings its own, and every response what feedsvc/headers.py sends everywhere."""
     if response.mimetype == "text/html" and "Content-Security-Policy" not in response.headers:
-        origin = context.settings().site.origin
-        response.headers["Content-Security-Policy"] = (
-            f"default-src 'none'; style-src 'self' {origin}; img-src 'self' {origin} data:; "
-            "base-uri 'none'; form-action 'none'; frame-ancestors 'none'"
-        )
-        response.headers["X-Frame-Options"] = "DENY"
-    response.headers.setdefault("Referrer-Policy", "strict-origin-when-cross-origin")
-    response.headers.setdefault("X-Content-Type-Options", "nosniff")
+        for name, value in headers.html_security(context.settings().site.origin):
+            response.headers[name] = value
+    for name, value in headers.EVERY_RESPONSE:
+        response.headers.setdefault(name, value)
     return response
 
 

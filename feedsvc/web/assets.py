@@ -2,18 +2,14 @@
 
 from __future__ import annotations
 
-import hashlib
-import re
-from functools import lru_cache
 from pathlib import Path
 
 from flask import Blueprint, Response, abort
-from werkzeug.security import safe_join
 
-from feedsvc.config import Site
+from feedsvc.assets import FINGERPRINTED, read_asset
+from feedsvc.urlmap import RULES
+from feedsvc.web.context import finish
 
-STATIC_DIR = Path(__file__).resolve().parent.parent / "static"
-_FINGERPRINTED = re.compile(r"^(?P<stem>[\w.-]+)\.(?P<digest>[0-9a-f]{12})(?P<ext>\.\w+)$")
 _MEDIA_TYPES = {
     ".css": "text/css",
     ".xsl": "application/xslt+xml",
@@ -26,32 +22,12 @@ _MEDIA_TYPES = {
 bp = Blueprint("assets", __name__)
 
 
-@lru_cache(maxsize=64)
-def _read(name: str) -> tuple[bytes, str] | None:
-    joined = safe_join(str(STATIC_DIR), name)
-    if joined is None or not Path(joined).is_file():
-        return None
-    body = Path(joined).read_bytes()
-    return body, hashlib.sha256(body).hexdigest()[:12]
-
-
-def asset_url(site: Site, name: str) -> str:
-    """Return the absolute, fingerprinted URL of a bundled asset."""
-    found = _read(name)
-    if found is None:
-        raise LookupError(f"no bundled asset {name!r}")
-    stem, dot, ext = name.rpartition(".")
-    return site.absolute(f"/static/{stem}.{found[1]}{dot}{ext}")
-
-
-@bp.get("/static/<path:name>")
+@bp.get(RULES["static"])
 def asset(name: str) -> Response:
     """Serve a bundled asset; a fingerprinted name is immutable, a plain one lives an hour."""
-    from feedsvc.web.context import finish
-
-    match = _FINGERPRINTED.match(name)
+    match = FINGERPRINTED.match(name)
     plain = match["stem"] + match["ext"] if match else name
-    found = _read(plain)
+    found = read_asset(plain)
     if found is None or (match is not None and found[1] != match["digest"]):
         abort(404)
     media_type = _MEDIA_TYPES.get(Path(plain).suffix, "application/octet-stream")

@@ -3,18 +3,19 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Any, Literal
+from typing import Any
 
 from flask import Response, current_app
 
+from feedsvc import headers
+from feedsvc.assets import asset_url
 from feedsvc.catalog import Catalog, CatalogWatch
 from feedsvc.config import Settings
 from feedsvc.feeds import FORMATS
 from feedsvc.publication import Publication, Scope
-from feedsvc.web.assets import asset_url
 
-Kind = Literal["feed", "page", "immutable", "asset"]
-YEAR = 31_536_000
+# What a 200 document is, for `finish`; feedsvc/headers.py holds every kind and its value.
+Kind = headers.DocumentKind
 
 
 def settings() -> Settings:
@@ -34,14 +35,9 @@ def publication() -> Publication:
     return Publication(catalog(), settings())
 
 
-def cache_control(kind: Kind) -> str:
-    """Return the Cache-Control value for a kind of response."""
-    if kind in ("immutable", "asset"):
-        return (
-            f"public, max-age={YEAR}, immutable" if kind == "immutable" else "public, max-age=3600"
-        )
-    age = settings().feed_max_age if kind == "feed" else settings().page_max_age
-    return f"public, max-age={age}, stale-while-revalidate={age}, stale-if-error=86400"
+def cache_control(kind: headers.Kind) -> str:
+    """Return the Cache-Control value for a kind of response (feedsvc/headers.py decides)."""
+    return headers.HeaderPolicy.of(settings()).cache_control(kind)
 
 
 def finish(response: Response, kind: Kind, last_modified: datetime | None = None) -> Response:

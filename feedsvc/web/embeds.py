@@ -8,10 +8,13 @@ import hashlib
 from flask import Blueprint, Response, abort, request
 from markupsafe import Markup
 
-from feedsvc.cards import Card, CardStore
+from feedsvc import urlmap
+from feedsvc.cards import CardStore, card_for
 from feedsvc.catalog import Record
 from feedsvc.embeds import Limits, article_slug, document, to_json, to_xml
 from feedsvc.errors import NotFound
+from feedsvc.headers import ANY_ORIGIN, embed_csp
+from feedsvc.urlmap import RULES
 from feedsvc.web.context import catalog, finish, page_context, settings
 
 bp = Blueprint("embeds", __name__)
@@ -34,20 +37,9 @@ EMBED_CSS = Markup(
 _CSS_HASH = base64.b64encode(hashlib.sha256(str(EMBED_CSS).encode()).digest()).decode()
 
 
-def card_for(record: Record) -> Card:
-    """Return what the article's preview card shows."""
-    published = record.published
-    return Card(
-        title=record.title,
-        section=record.section,
-        date=f"{published.day} {published.strftime('%B %Y')}",
-        site=settings().site.title,
-    )
-
-
 def card_path(record: Record) -> str:
     """Return the site path of the article's current preview card."""
-    return f"{record.path}card.{card_for(record).version}.png"
+    return urlmap.card(record.slug, card_for(record, settings().site.title).version)
 
 
 def _live(slug: str) -> Record:
@@ -57,11 +49,11 @@ def _live(slug: str) -> Record:
     return found.record
 
 
-@bp.get("/articles/<slug>/card.<version>.png")
+@bp.get(RULES["card"])
 def card(slug: str, version: str) -> Response:
     """Serve an article's preview card; the version in the name makes it immutable."""
     record = _live(slug)
-    wanted = card_for(record)
+    wanted = card_for(record, settings().site.title)
     if version != wanted.version:
         raise NotFound("card", version)
     body = CardStore(settings().cards).get(wanted)
@@ -73,7 +65,7 @@ def _oembed(record: Record, fmt: str, limits: Limits) -> Response:
     fields = document(
         record,
         site,
-        embed_url=site.absolute(f"{record.path}embed/"),
+        embed_url=site.absolute(urlmap.embed(record.slug)),
         thumbnail_url=site.absolute(card_path(record)),
         limits=limits,
     )
@@ -81,17 +73,17 @@ def _oembed(record: Record, fmt: str, limits: Limits) -> Response:
         response = Response(to_xml(fields), mimetype="text/xml")
     else:
         response = Response(to_json(fields), mimetype="application/json")
-    response.headers["Access-Control-Allow-Origin"] = "*"
+    response.headers.set(*ANY_ORIGIN)
     return finish(response, "page", record.updated)
 
 
-@bp.get("/articles/<slug>/oembed.json")
+@bp.get(RULES["oembed_json"])
 def oembed_json(slug: str) -> Response:
     """Serve the article's oEmbed document (JSON) at a static path."""
     return _oembed(_live(slug), "json", Limits())
 
 
-@bp.get("/articles/<slug>/oembed.xml")
+@bp.get(RULES["oembed_xml"])
 def oembed_xml(slug: str) -> Response:
     """Serve the article's oEmbed document (XML) at a static path."""
     return _oembed(_live(slug), "xml", Limits())
@@ -106,7 +98,7 @@ def _dimension(name: str) -> int | None:
     return int(raw)
 
 
-@bp.get("/oembed")
+@bp.get(RULES["oembed"])
 def oembed() -> Response:
     """Answer an oEmbed request for one of this site's article URLs."""
     url = request.args.get("url", "")
@@ -127,7 +119,7 @@ def oembed() -> Response:
     return _oembed(found.record, fmt, limits)
 
 
-@bp.get("/articles/<slug>/embed/")
+@bp.get(RULES["embed"])
 def embed(slug: str) -> Response:
     """Serve a compact card of the article, framable by any site, with no script."""
     from flask import render_template
@@ -135,8 +127,5 @@ def embed(slug: str) -> Response:
     record = _live(slug)
     html = render_template("embed.html", record=record, css=EMBED_CSS, **page_context())
     response = Response(html, mimetype="text/html")
-    response.headers["Content-Security-Policy"] = (
-        f"default-src 'none'; style-src 'sha256-{_CSS_HASH}'; base-uri 'none'; "
-        "form-action 'none'; frame-ancestors *"
-    )
+    response.headers["Content-Security-Policy"] = embed_csp(_CSS_HASH)
     return finish(response, "page", record.updated)

@@ -9,12 +9,13 @@ from flask import Blueprint, Response, current_app
 
 from feedsvc.catalog import CatalogWatch
 from feedsvc.status import health
-from feedsvc.web.context import settings
+from feedsvc.urlmap import RULES
+from feedsvc.web.context import cache_control, settings
 
 bp = Blueprint("health", __name__)
 
 
-@bp.get("/healthz")
+@bp.get(RULES["health"])
 def healthz() -> Response:
     """Answer 200 while publishing works, 503 when it stopped or fell behind; JSON either way."""
     watch: CatalogWatch = current_app.extensions["feedsvc.catalog"]
@@ -24,5 +25,5 @@ def healthz() -> Response:
         status=200 if document["status"] == "ok" else 503,
         mimetype="application/json",
     )
-    response.headers["Cache-Control"] = "no-store"
+    response.headers["Cache-Control"] = cache_control("no-store")
     return response

@@ -6,25 +6,36 @@ from datetime import datetime
 from typing import Any
 
 from flask import Blueprint, Response, abort, redirect, render_template
+from flask.blueprints import BlueprintSetupState
 from werkzeug.wrappers.response import Response as BaseResponse
 
+from feedsvc import urlmap
 from feedsvc.catalog import Record
+from feedsvc.dates import human_date, iso_seconds
 from feedsvc.feeds import FORMATS
 from feedsvc.publication import Scope
-from feedsvc.web.context import catalog, finish, page_context, publication, settings
+from feedsvc.urlmap import RULES
+from feedsvc.web.context import (
+    cache_control,
+    catalog,
+    finish,
+    page_context,
+    publication,
+    settings,
+)
 from feedsvc.web.embeds import card_path
 
 bp = Blueprint("pages", __name__)
 
 
-@bp.app_template_filter("isodate")
-def _isodate(moment: datetime) -> str:
-    return moment.strftime("%Y-%m-%dT%H:%M:%SZ")
+@bp.record_once
+def _url_map_in_templates(state: BlueprintSetupState) -> None:
+    # Templates build paths with the one map too: {{ site.absolute(urls.article(slug)) }}.
+    state.app.jinja_env.globals["urls"] = urlmap
 
 
-@bp.app_template_filter("humandate")
-def _humandate(moment: datetime) -> str:
-    return f"{moment.day} {moment.strftime('%B %Y')}"
+bp.add_app_template_filter(iso_seconds, "isodate")
+bp.add_app_template_filter(human_date, "humandate")
 
 
 def _page(html: str, last_modified: datetime | None) -> Response:
@@ -37,7 +48,7 @@ def _newest(records: list[Record]) -> datetime | None:
 
 def _permanent(path: str) -> BaseResponse:
     response = redirect(settings().site.absolute(path), code=301)
-    response.headers["Cache-Control"] = "public, max-age=86400"
+    response.headers["Cache-Control"] = cache_control("redirect")
     return response
 
 
@@ -45,13 +56,13 @@ def _listing(scope: Scope, number: int) -> Response:
     """Render page `number` of a scope's articles, newest first."""
     size = settings().page_size
     total = catalog().count(section_slug=scope.slug)
-    pages = max(1, -(-total // size))
+    pages = urlmap.pages(total, size)
     if not 1 <= number <= pages:
         abort(404)
     records = catalog().latest(size, (number - 1) * size, section_slug=scope.slug)
 
     def page_path(n: int) -> str:
-        return scope.page_path if n == 1 else f"{scope.page_path}page/{n}/"
+        return urlmap.listing(scope.slug, n)
 
     pager: dict[str, Any] = {
         "number": number,
@@ -73,25 +84,25 @@ def _listing(scope: Scope, number: int) -> Response:
     return _page(html, _newest(records) or catalog().changed())
 
 
-@bp.get("/")
+@bp.get(RULES["front"])
 def index() -> Response:
     """Show the newest articles and the sections."""
     return _listing(Scope(), 1)
 
 
-@bp.get("/page/<int:number>/")
+@bp.get(RULES["front_page"])
 def index_page(number: int) -> BaseResponse:
     """Show an older page of articles."""
-    return _permanent("/") if number == 1 else _listing(Scope(), number)
+    return _permanent(urlmap.front()) if number == 1 else _listing(Scope(), number)
 
 
-@bp.get("/sections/<slug>/")
+@bp.get(RULES["section"])
 def section(slug: str) -> Response:
     """Show the newest articles of one section."""
     return _listing(publication().scope(slug), 1)
 
 
-@bp.get("/sections/<slug>/page/<int:number>/")
+@bp.get(RULES["section_page"])
 def section_page(slug: str, number: int) -> BaseResponse:
     """Show an older page of one section."""
     scope = publication().scope(slug)
@@ -100,14 +111,18 @@ def section_page(slug: str, number: int) -> BaseResponse:
 
 def _jsonld(record: Record, url: str, image: str) -> dict[str, Any]:
     site = settings().site
-    organization = {"@type": "Organization", "name": site.title, "url": site.absolute("/")}
+    organization = {
+        "@type": "Organization",
+        "name": site.title,
+        "url": site.absolute(urlmap.front()),
+    }
     return {
         "@context": "https://schema.org",
         "@type": "NewsArticle",
         "headline": record.title if len(record.title) <= 110 else record.title[:109] + "…",
         "description": record.summary,
-        "datePublished": _isodate(record.published),
-        "dateModified": _isodate(record.updated),
+        "datePublished": iso_seconds(record.published),
+        "dateModified": iso_seconds(record.updated),
         "author": [
             {"@type": "Person", "name": record.author}
             if record.author
@@ -124,12 +139,12 @@ def _jsonld(record: Record, url: str, image: str) -> dict[str, Any]:
     }
 
 
-@bp.get("/articles/<slug>/")
+@bp.get(RULES["article"])
 def article(slug: str) -> BaseResponse:
     """Show one article; an old slug redirects to the current one."""
     found = catalog().lookup(slug)
     if found.redirect_to is not None:
-        return _permanent(f"/articles/{found.redirect_to}/")
+        return _permanent(urlmap.article(found.redirect_to))
     if found.record is None:
         abort(410)
     record = found.record
@@ -143,14 +158,14 @@ def article(slug: str) -> BaseResponse:
         scope=scope,
         tags=record.categories,
         card_url=card_url,
-        card_alt=f"{record.title} — {record.section}, {_humandate(record.published)}",
+        card_alt=f"{record.title} — {record.section}, {human_date(record.published)}",
         jsonld=_jsonld(record, url, card_url),
         **page_context(scope),
     )
     return _page(html, record.updated)
 
 
-@bp.get("/feeds/")
+@bp.get(RULES["feeds_page"])
 def feeds() -> Response:
     """List every subscription feed with its URL to copy."""
     site = settings().site
@@ -162,7 +177,7 @@ def feeds() -> Response:
     html = render_template(
         "feeds.html",
         rows=rows,
-        opml=site.absolute("/feeds.opml"),
+        opml=site.absolute(urlmap.OPML),
         feed_size=settings().feed_size,
         **page_context(),
     )

@@ -6,32 +6,27 @@ from datetime import datetime
 
 from flask import Blueprint, Response, request
 
+from feedsvc import urlmap
 from feedsvc.errors import NotFound
 from feedsvc.feeds import FORMATS, FeedFormat
+from feedsvc.headers import CORS, CORS_PREFLIGHT
 from feedsvc.opml import Subscription, build_opml
 from feedsvc.publication import Scope
-from feedsvc.sitemap import PART_SIZE, build_index, build_robots, build_urlset
+from feedsvc.sitemap import build_index, build_robots, build_urlset
+from feedsvc.urlmap import RULES
 from feedsvc.web.context import Kind, catalog, finish, publication, settings
 
 bp = Blueprint("syndication", __name__)
-
-_PREFLIGHT = {
-    "Access-Control-Allow-Methods": "GET, HEAD, OPTIONS",
-    "Access-Control-Allow-Headers": (
-        "Accept, Accept-Language, Cache-Control, If-Modified-Since, If-None-Match"
-    ),
-    "Access-Control-Max-Age": "86400",
-}
 
 
 @bp.after_request
 def _cors(response: Response) -> Response:
     """Let pages on any origin read feeds, OPML and sitemaps; answer preflight requests."""
-    response.headers["Access-Control-Allow-Origin"] = "*"
-    response.headers["Access-Control-Expose-Headers"] = "ETag, Last-Modified, Link"
+    for name, value in CORS:
+        response.headers[name] = value
     if request.method == "OPTIONS":
         response.status_code = 204
-        response.headers.update(_PREFLIGHT)
+        response.headers.update(CORS_PREFLIGHT)
         response.set_data(b"")
         del response.headers["Content-Type"]
     return response
@@ -59,33 +54,33 @@ def _feed_response(scope: Scope, filename: str, block: int | None) -> Response:
     return finish(response, kind, info.updated)
 
 
-@bp.get("/feeds/<filename>")
+@bp.get(RULES["site_feed"])
 def site_feed(filename: str) -> Response:
     """Serve a whole-site subscription feed."""
     return _feed_response(Scope(), filename, None)
 
 
-@bp.get("/feeds/archive/<int(min=1):block>/<filename>")
+@bp.get(RULES["site_archive"])
 def site_archive(block: int, filename: str) -> Response:
     """Serve a whole-site RFC 5005 archive block."""
     return _feed_response(Scope(), filename, block)
 
 
-@bp.get("/sections/<slug>/<filename>")
+@bp.get(RULES["section_feed"])
 def section_feed(slug: str, filename: str) -> Response:
     """Serve a section's subscription feed."""
     _format(filename)
     return _feed_response(publication().scope(slug), filename, None)
 
 
-@bp.get("/sections/<slug>/archive/<int(min=1):block>/<filename>")
+@bp.get(RULES["section_archive"])
 def section_archive(slug: str, block: int, filename: str) -> Response:
     """Serve a section's RFC 5005 archive block."""
     _format(filename)
     return _feed_response(publication().scope(slug), filename, block)
 
 
-@bp.get("/feeds.opml")
+@bp.get(RULES["opml"])
 def opml() -> Response:
     """Serve an OPML 2.0 list of every feed, grouped by format."""
     site = settings().site
@@ -115,8 +110,8 @@ def _sitemap_head() -> list[tuple[str, datetime]]:
     sections = catalog().sections()
     changed = max((s.updated for s in sections), default=None) or catalog().changed()
     return [
-        (site.absolute("/"), changed),
-        *((site.absolute(f"/sections/{s.slug}/"), s.updated) for s in sections),
+        (site.absolute(urlmap.front()), changed),
+        *((site.absolute(urlmap.section(s.slug)), s.updated) for s in sections),
     ]
 
 
@@ -124,7 +119,8 @@ def _sitemap_part(head: list[tuple[str, datetime]], number: int) -> list[tuple[s
     """Return entries number*PART_SIZE.. of [front, sections, articles oldest first], read from
     the catalog a part at a time (a worker never holds every article's URL)."""
     site = settings().site
-    first, last = (number - 1) * PART_SIZE, number * PART_SIZE
+    size = urlmap.SITEMAP_PART_SIZE
+    first, last = (number - 1) * size, number * size
     entries = head[first:last]
     offset = max(0, first - len(head))
     limit = last - first - len(entries)
@@ -132,40 +128,39 @@ def _sitemap_part(head: list[tuple[str, datetime]], number: int) -> list[tuple[s
     return entries
 
 
-@bp.get("/sitemap.xml")
+@bp.get(RULES["sitemap"])
 def sitemap() -> Response:
     """Serve the sitemap, or a sitemap index when there are more URLs than one part holds."""
     head = _sitemap_head()
-    total = len(head) + catalog().count()
-    if total <= PART_SIZE:
+    parts = urlmap.sitemap_parts(len(head) + catalog().count())
+    if not parts:
         entries = _sitemap_part(head, 1)
         newest = max(stamp for _, stamp in entries)
         body = build_urlset(entries)
     else:
         site = settings().site
-        parts = []
-        for number in range(1, -(-total // PART_SIZE) + 1):
+        index = []
+        for number in range(1, parts + 1):
             stamp = max(stamp for _, stamp in _sitemap_part(head, number))
-            parts.append((site.absolute(f"/sitemaps/{number}.xml"), stamp))
-        newest = max(stamp for _, stamp in parts)
-        body = build_index(parts)
+            index.append((site.absolute(urlmap.sitemap_part(number)), stamp))
+        newest = max(stamp for _, stamp in index)
+        body = build_index(index)
     return finish(Response(body, mimetype="application/xml"), "feed", newest)
 
 
-@bp.get("/sitemaps/<int(min=1):number>.xml")
+@bp.get(RULES["sitemap_part"])
 def sitemap_part(number: int) -> Response:
     """Serve one part of a sitemap index."""
     head = _sitemap_head()
-    total = len(head) + catalog().count()
-    if total <= PART_SIZE or number > -(-total // PART_SIZE):
+    if number > urlmap.sitemap_parts(len(head) + catalog().count()):
         raise NotFound("sitemap", str(number))
     entries = _sitemap_part(head, number)
     newest = max(stamp for _, stamp in entries)
     return finish(Response(build_urlset(entries), mimetype="application/xml"), "feed", newest)
 
 
-@bp.get("/robots.txt")
+@bp.get(RULES["robots"])
 def robots() -> Response:
     """Serve robots.txt naming the sitemap."""
-    body = build_robots(settings().site.absolute("/sitemap.xml"))
+    body = build_robots(settings().site.absolute(urlmap.SITEMAP))
     return finish(Response(body, mimetype="text/plain"), "feed")

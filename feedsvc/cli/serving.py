@@ -1,0 +1,202 @@
+"""Commands that serve or export the publication: serve, watch, build, nginx-conf."""
+
+from __future__ import annotations
+
+import logging
+import os
+import sys
+from dataclasses import replace
+from pathlib import Path
+
+import click
+
+from feedsvc import urlmap
+from feedsvc.cli.common import print_report, settings_of, waiting
+from feedsvc.config import Settings, to_environ
+from feedsvc.errors import FeedsvcError
+from feedsvc.keeper import FileIdentity, ingest_settled
+
+
+@click.command()
+@click.pass_context
+def watch(ctx: click.Context) -> None:
+    """Keep the catalog up to date as seed files change (what `serve` runs beside the server)."""
+    from feedsvc.live import watch_forever
+
+    watch_forever(settings_of(ctx))
+
+
+@click.command()
+@click.option("--host", default="127.0.0.1", help="Address to listen on.")
+@click.option("--port", default=8000, type=click.IntRange(1, 65535), help="Port to listen on.")
+@click.option(
+    "--workers",
+    default=lambda: os.cpu_count() or 1,
+    type=click.IntRange(1, 64),
+    help="Worker processes.",
+    show_default="number of cores",
+)
+@click.option("--reload", is_flag=True, help="Restart when the code changes (development).")
+@click.option(
+    "--watch/--no-watch",
+    "live",
+    default=None,
+    help="Follow changes to the seeds folder (default: FEEDSVC_WATCH, on).",
+)
+@click.option(
+    "--access-log/--no-access-log",
+    "access_log",
+    default=None,
+    help="Log every request (default: FEEDSVC_ACCESS_LOG, on).",
+)
+@click.pass_context
+def serve(
+    ctx: click.Context,
+    host: str,
+    port: int,
+    workers: int,
+    reload: bool,
+    live: bool | None,
+    access_log: bool | None,
+) -> None:
+    """Ingest, then serve the site with the granian production server.
+
+    Logs every request; stops gracefully on SIGTERM or Ctrl-C. Unless --no-watch, a watcher
+    process re-ingests within moments of a seed file being added, edited, renamed or removed.
+    """
+    from granian import Granian
+    from granian.constants import Interfaces
+
+    from feedsvc.listen import check_free
+    from feedsvc.supervisor import Supervisor, mark_disabled
+
+    settings = settings_of(ctx)
+    if "FEEDSVC_SITE_URL" not in os.environ and ctx.find_root().params["site_url"] is None:
+        shown = f"[{host}]" if ":" in host else host
+        settings = replace(settings, site=replace(settings.site, url=f"http://{shown}:{port}"))
+    if access_log is not None:
+        settings = replace(settings, access_log=access_log)
+    check_free(host, port)
+    known = _first_ingest(settings)
+    # Workers are processes granian starts: they read the settings from the environment.
+    for name, value in to_environ(settings).items():
+        if value is None:
+            os.environ.pop(name, None)
+        else:
+            os.environ[name] = value
+    supervisor = None
+    if settings.watch if live is None else live:
+        supervisor = Supervisor(settings, known=known).start()
+    else:
+        mark_disabled(settings)
+    atom, rss = (settings.site.absolute(urlmap.feed(None, n)) for n in urlmap.FEED_FILENAMES[:2])
+    click.echo(f"serving {settings.site.url}/ (feeds: {atom}, {rss})")
+    try:
+        Granian(
+            "feedsvc:create_app",
+            factory=True,
+            address=host,
+            port=port,
+            workers=workers,
+            interface=Interfaces.WSGI,
+            # Requests are logged by feedsvc's own edge (FEEDSVC_ACCESS_LOG), far cheaper.
+            log_access=False,
+            # One Python thread per worker process: feedgen swaps the process locale while it
+            # formats RSS dates, which is not thread-safe. Concurrency comes from the workers.
+            blocking_threads=1,
+            reload=reload,
+            reload_paths=[Path(__file__).parent] if reload else None,
+        ).serve()
+    finally:
+        if supervisor is not None:
+            supervisor.stop()
+
+
+def _first_ingest(settings: Settings) -> FileIdentity | None:
+    """Ingest before serving; when that fails but the catalog can be read, serve it anyway
+    (degraded, never down: the writer retries and health says why)."""
+    from feedsvc.catalog import open_catalog
+
+    try:
+        report, known = ingest_settled(settings, on_wait=waiting)
+        print_report(report)
+    except FeedsvcError as exc:
+        try:
+            open_catalog(settings.database, snapshot=True).close()
+        except FeedsvcError:
+            raise exc from None
+        logging.getLogger("feedsvc.serve").error(
+            "%s; serving the catalog as it is while the writer retries", exc
+        )
+        return None
+    return known
+
+
+@click.command()
+@click.argument("out_dir", type=click.Path(file_okay=False, path_type=Path))
+@click.option("--gzip", "gz", is_flag=True, help="Also write precompressed .gz siblings.")
+@click.option("--brotli", "br", is_flag=True, help="Also write precompressed .br siblings.")
+@click.option("--include", multiple=True, help="Another site path to export (repeatable).")
+@click.option(
+    "--jobs",
+    default=lambda: os.cpu_count() or 1,
+    type=click.IntRange(1, 64),
+    help="Worker processes.",
+    show_default="number of cores",
+)
+@click.pass_context
+def build(
+    ctx: click.Context, out_dir: Path, gz: bool, br: bool, include: tuple[str, ...], jobs: int
+) -> None:
+    """Ingest, then export the whole site into OUT_DIR for any static host or CDN.
+
+    Every file is the body the server sends for its URL. OUT_DIR is replaced atomically;
+    unchanged files keep their timestamps. _headers, _redirects and _nginx.conf beside the
+    pages tell a web server how to serve them.
+    """
+    from feedsvc import create_app
+    from feedsvc.export import build as export
+
+    settings = settings_of(ctx)
+    print_report(ingest_settled(settings, on_wait=waiting)[0])
+    app = create_app(settings=replace(settings, access_log=False))  # an export is not traffic
+    if sys.stderr.isatty():
+        with click.progressbar(length=1, label="exporting", file=sys.stderr) as bar:
+
+            def total(count: int) -> None:
+                bar.length = count
+
+            report = export(
+                app,
+                out_dir,
+                include=include,
+                gzip=gz,
+                brotli=br,
+                jobs=jobs,
+                progress=bar.update,
+                on_total=total,
+            )
+    else:
+        report = export(app, out_dir, include=include, gzip=gz, brotli=br, jobs=jobs)
+    click.echo(
+        f"exported {len(report.files)} URLs and {len(report.redirects)} redirects to "
+        f"{report.out_dir}: {report.written} files written, {report.unchanged} unchanged, "
+        f"{report.removed} removed, {report.bytes / 1_048_576:.1f} MiB, {report.seconds:.1f} s"
+    )
+
+
+@click.command("nginx-conf")
+@click.option("--upstream", default="127.0.0.1:8000", help="Where `feedsvc serve` listens.")
+@click.option("--listen", default="80", help="nginx listen directive value.")
+@click.option("--server-name", default="_", help="nginx server_name.")
+@click.option("--cache-dir", default="/var/cache/nginx/feedsvc", help="Folder of nginx's cache.")
+def nginx_conf(upstream: str, listen: str, server_name: str, cache_dir: str) -> None:
+    """Print an nginx configuration for a caching reverse proxy in front of feedsvc."""
+    from feedsvc.deploy import nginx_proxy_conf
+
+    click.echo(
+        nginx_proxy_conf(
+            upstream=upstream, listen=listen, server_name=server_name, cache_dir=cache_dir
+        ),
+        nl=False,
+    )

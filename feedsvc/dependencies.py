@@ -1,0 +1,219 @@
+"""Which URLs a catalog change touches: for every path of the publication, a digest of exactly
+what its bytes are made from, read from the catalog without rendering anything.
+
+Two states' digests differ for a path exactly when its bytes differ (proved by a test that
+renders every URL before and after random changes). `affected(before, after)` is the answer
+the incremental export, deploy and hub pings build on. What is the same for every state —
+settings, templates, feedsvc's version, bundled assets — is not in the digests: a change there
+changes everything.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections import defaultdict
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from datetime import datetime
+from email.utils import format_datetime
+
+from feedsvc import urlmap
+from feedsvc.cards import card_for
+from feedsvc.catalog import Catalog, Record
+from feedsvc.config import Settings
+from feedsvc.dates import iso_seconds
+from feedsvc.feeds import rfc3339
+
+
+def _digest(*parts: object) -> str:
+    return hashlib.sha256(repr(parts).encode("utf-8")).hexdigest()[:24]
+
+
+@dataclass(slots=True)
+class _Article:
+    """What the documents that show one live article read of it."""
+
+    slug: str
+    section_slug: str
+    seq: int
+    section_seq: int
+    updated: datetime
+    full: str  # everything a feed entry or the permalink page shows
+    teaser: str  # what a list page shows
+    embed: str
+    oembed: str
+    card: str  # the preview card's version
+
+
+@dataclass(slots=True)
+class _Scope:
+    name: str | None  # the section's name (None: the whole site)
+    articles: list[_Article] = field(default_factory=list)  # newest first
+    slots: int = 0
+
+
+def _article(record: Record, seq: int, section_seq: int, site_title: str) -> _Article:
+    card = card_for(record, site_title).version
+    published = rfc3339(record.published)
+    full = _digest(
+        record.entry_id,
+        record.title,
+        record.slug,
+        record.section,
+        record.section_slug,
+        published,
+        rfc3339(record.updated),
+        record.author,
+        record.tags,
+        record.summary,
+        record.paragraphs,
+    )
+    teaser = _digest(record.slug, record.title, record.section, record.section_slug, published)
+    return _Article(
+        slug=record.slug,
+        section_slug=record.section_slug,
+        seq=seq,
+        section_seq=section_seq,
+        updated=record.updated,
+        full=full,
+        teaser=_digest(teaser, record.summary),
+        embed=_digest(record.title, record.slug, record.section, published, record.summary),
+        oembed=_digest(record.title, record.slug, card),
+        card=card,
+    )
+
+
+def fingerprints(catalog: Catalog, settings: Settings) -> dict[str, str]:
+    """Return {path: digest of what its bytes are made from} for every path of the catalog's
+    publication, redirect pages of old slugs included."""
+    site_title, page_size, feed_size = settings.site.title, settings.page_size, settings.feed_size
+    site = _Scope(None, slots=catalog.slots())
+    sections: dict[str, _Scope] = {}
+    for record, seq, section_seq in catalog.each_live():
+        article = _article(record, seq, section_seq, site_title)
+        site.articles.append(article)
+        scope = sections.get(record.section_slug)
+        if scope is None:
+            scope = sections[record.section_slug] = _Scope(record.section)
+        scope.articles.append(article)
+        scope.name = min(scope.name or record.section, record.section)
+    for slug, scope in sections.items():
+        scope.slots = catalog.slots(section_slug=slug)
+    changed = catalog.changed()
+    tombstones: dict[str | None, list[tuple[str, datetime, str]]] = defaultdict(list)
+    for tombstone, section_slug in catalog.tombstones_by_section():
+        item = (tombstone.entry_id, tombstone.removed, tombstone.path)
+        tombstones[None].append(item)
+        tombstones[section_slug].append(item)
+    found: dict[str, str] = {}
+    names = [(slug, scope.name) for slug, scope in sorted(sections.items())]
+    shown = _sections_list(sections)
+    scopes: list[tuple[str | None, _Scope]] = [(None, site), *sections.items()]
+    for scope_slug, scope in scopes:
+        _lists(found, scope_slug, scope, page_size, sections_shown=shown)
+        _feeds(found, scope_slug, scope, feed_size, tombstones[scope_slug], changed)
+    for article in site.articles:
+        found[urlmap.article(article.slug)] = _digest(
+            article.full, article.card, sections[article.section_slug].name
+        )
+        found[urlmap.embed(article.slug)] = article.embed
+        found[urlmap.oembed(article.slug, "json")] = article.oembed
+        found[urlmap.oembed(article.slug, "xml")] = article.oembed
+        found[urlmap.card(article.slug, article.card)] = article.card
+    found[urlmap.FEEDS_PAGE] = _digest(sorted(names, key=lambda item: (item[1], item[0])))
+    newest = max((a.updated for a in site.articles), default=changed)
+    modified = format_datetime(newest, usegmt=True)
+    found[urlmap.OPML] = _digest(sorted(names, key=lambda item: (item[1], item[0])), modified)
+    _sitemaps(found, site, sections, newest)
+    for old, new in catalog.aliases():
+        found[urlmap.article(old)] = _digest("redirect", urlmap.article(new))
+    return found
+
+
+def _sections_list(sections: Mapping[str, _Scope]) -> str:
+    return _digest(sorted((s.name, slug, len(s.articles)) for slug, s in sections.items()))
+
+
+def _lists(
+    found: dict[str, str],
+    section_slug: str | None,
+    scope: _Scope,
+    page_size: int,
+    *,
+    sections_shown: str,
+) -> None:
+    total = urlmap.pages(len(scope.articles), page_size)
+    for number in range(1, total + 1):
+        shown = scope.articles[(number - 1) * page_size : number * page_size]
+        if section_slug is None:  # the front page: the sections with their counts on page 1
+            extra: object = sections_shown if number == 1 else None
+        else:  # a section's page: its name and count
+            extra = (scope.name, len(scope.articles))
+        found[urlmap.listing(section_slug, number)] = _digest(
+            total, extra, [a.teaser for a in shown]
+        )
+
+
+def _feeds(
+    found: dict[str, str],
+    section_slug: str | None,
+    scope: _Scope,
+    feed_size: int,
+    tombstones: list[tuple[str, datetime, str]],
+    changed: datetime,
+) -> None:
+    blocks = urlmap.archive_blocks(scope.slots, feed_size)
+    newest = scope.articles[:feed_size]
+    kept = tombstones[:1000]
+    times = [a.updated for a in newest] + [removed for _id, removed, _path in kept]
+    updated = rfc3339(max(times, default=changed))
+    entries = [a.full for a in newest]
+    kept_shown = [(entry_id, rfc3339(removed), path) for entry_id, removed, path in kept]
+    found[urlmap.feed(section_slug, "atom.xml")] = _digest(
+        scope.name, entries, kept_shown, updated, blocks
+    )
+    found[urlmap.feed(section_slug, "rss.xml")] = _digest(scope.name, entries, updated, blocks)
+    found[urlmap.feed(section_slug, "feed.json")] = _digest(scope.name, entries, blocks)
+    by_block: dict[int, list[_Article]] = defaultdict(list)
+    for article in scope.articles:
+        place = article.seq if section_slug is None else article.section_seq
+        by_block[(place - 1) // feed_size + 1].append(article)
+    for block in range(1, blocks + 1):
+        members = by_block.get(block, [])
+        last = block == blocks
+        stamp = rfc3339(max((a.updated for a in members), default=changed))
+        entries = [a.full for a in members]
+        found[urlmap.feed(section_slug, "atom.xml", block)] = _digest(
+            scope.name, entries, stamp, last
+        )
+        found[urlmap.feed(section_slug, "rss.xml", block)] = _digest(
+            scope.name, entries, stamp, last
+        )
+        found[urlmap.feed(section_slug, "feed.json", block)] = _digest(scope.name, entries)
+
+
+def _sitemaps(
+    found: dict[str, str], site: _Scope, sections: Mapping[str, _Scope], newest: datetime
+) -> None:
+    head = [(urlmap.front(), newest)]
+    for slug, scope in sorted(sections.items(), key=lambda item: (item[1].name, item[0])):
+        head.append((urlmap.section(slug), max(a.updated for a in scope.articles)))
+    body = sorted(site.articles, key=lambda a: a.seq)
+    entries = head + [(urlmap.article(a.slug), a.updated) for a in body]
+    shown = [(path, iso_seconds(stamp)) for path, stamp in entries]
+    parts = urlmap.sitemap_parts(len(shown))
+    if not parts:
+        found[urlmap.SITEMAP] = _digest(shown)
+        return
+    size = urlmap.SITEMAP_PART_SIZE
+    index = []
+    for number in range(1, parts + 1):
+        part = shown[(number - 1) * size : number * size]
+        found[urlmap.sitemap_part(number)] = _digest(part)
+        index.append(max(stamp for _path, stamp in part))
+    found[urlmap.SITEMAP] = _digest(index)
+
+
+def affected(before: Mapping[str, str], after: Mapping[str, str]) -> set[str]:
+    """Return the paths whose bytes differ between two states (new, changed or gone)."""
+    return {path for path in before.keys() | after.keys() if before.get(path) != after.get(path)}

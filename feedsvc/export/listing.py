@@ -1,0 +1,49 @@
+"""Every URL a static export holds, from the map of the publication and the catalog (no Flask,
+no rendering)."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+from feedsvc import urlmap
+from feedsvc.assets import exported_names
+from feedsvc.cards import card_for
+from feedsvc.catalog import Catalog, open_catalog
+from feedsvc.config import Settings
+
+
+def _articles(catalog: Catalog, site_title: str) -> Iterator[tuple[str, str]]:
+    total = catalog.count()
+    # A page of records at a time: a large catalog is never held in memory whole.
+    for offset in range(0, total, 1000):
+        for record in catalog.latest(1000, offset):
+            yield record.slug, card_for(record, site_title).version
+
+
+def site_paths(settings: Settings) -> tuple[list[str], list[tuple[str, str]]]:
+    """Return every path the site publishes, and (old path, new path) of renamed articles."""
+    catalog = open_catalog(settings.database, readonly=True)
+    try:
+        sections = catalog.sections()
+        scopes = [
+            urlmap.ScopeCounts(None, catalog.count(), catalog.slots()),
+            *(
+                urlmap.ScopeCounts(s.slug, s.count, catalog.slots(section_slug=s.slug))
+                for s in sections
+            ),
+        ]
+        paths = list(
+            urlmap.all_paths(
+                scopes,
+                _articles(catalog, settings.site.title),
+                live_articles=catalog.count(),
+                sections=len(sections),
+                assets=exported_names(),
+                page_size=settings.page_size,
+                feed_size=settings.feed_size,
+            )
+        )
+        redirects = [urlmap.redirect(old, new) for old, new in catalog.aliases()]
+    finally:
+        catalog.close()
+    return paths, redirects

@@ -1,0 +1,143 @@
+"""Requesting URLs from the app and writing their bodies: here, or shared among worker
+processes (each with its own app over the same catalog and settings)."""
+
+from __future__ import annotations
+
+import multiprocessing
+from collections.abc import Callable, Sequence
+from concurrent.futures import ProcessPoolExecutor
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from feedsvc.compress import brotli_bytes, gzip_bytes
+from feedsvc.config import Settings
+from feedsvc.deploy import Exported
+from feedsvc.export.names import COMPRESSIBLE, BuildError, check_type, file_name
+from feedsvc.export.tree import TreeWriter
+from feedsvc.workers import exit_with_parent
+
+if TYPE_CHECKING:
+    from flask import Flask
+
+# Response headers a web server should repeat for the exported file (per-file validators and
+# lengths are the server's own business).
+KEPT_HEADERS = (
+    "Cache-Control",
+    "Access-Control-Allow-Origin",
+    "Access-Control-Expose-Headers",
+    "Content-Security-Policy",
+    "X-Frame-Options",
+    "Referrer-Policy",
+    "X-Content-Type-Options",
+)
+CHUNK = 200  # paths a worker exports per task
+
+
+@dataclass(frozen=True, slots=True)
+class Chunk:
+    """What one share of the paths gave."""
+
+    files: list[Exported]
+    names: list[str]
+    written: int
+    unchanged: int
+    bytes: int
+
+
+def export_paths(
+    app: Flask,
+    paths: Sequence[str],
+    new_root: Path,
+    old_root: Path | None,
+    *,
+    gzip: bool,
+    brotli: bool,
+) -> Chunk:
+    """Request each path from the app and write its body (and compressed siblings)."""
+    writer = TreeWriter(new_root, old_root)
+    files: list[Exported] = []
+    client = app.test_client()
+    for path in paths:
+        name = file_name(path)
+        with client.get(path) as response:
+            if response.status_code != 200:
+                raise BuildError(path, f"answered {response.status} instead of 200 OK")
+            body = response.get_data()
+            media_type = response.mimetype or ""
+            content_type = response.content_type or ""
+            kept = tuple(
+                (header, response.headers[header])
+                for header in KEPT_HEADERS
+                if header in response.headers
+            )
+        check_type(path, name, media_type)
+        writer.write(name, body)
+        if Path(name).suffix in COMPRESSIBLE and len(body) >= 256:
+            if gzip:
+                writer.write(name + ".gz", gzip_bytes(body))
+            if brotli:
+                writer.write(name + ".br", brotli_bytes(body))
+        files.append(Exported(path, name, media_type, content_type, kept))
+    return Chunk(files, writer.names, writer.written, writer.unchanged, writer.bytes)
+
+
+_WORKER_APP: Flask | None = None
+
+
+def _export_in_worker(
+    settings: Settings,
+    paths: list[str],
+    new_root: Path,
+    old_root: Path | None,
+    gzip: bool,
+    brotli: bool,
+) -> Chunk:
+    """Export a share of the paths in a worker process, with its own app."""
+    from feedsvc import create_app
+
+    global _WORKER_APP
+    if _WORKER_APP is None:
+        _WORKER_APP = create_app(settings=settings)
+    return export_paths(_WORKER_APP, paths, new_root, old_root, gzip=gzip, brotli=brotli)
+
+
+def run(
+    app: Flask,
+    paths: list[str],
+    new_root: Path,
+    old_root: Path | None,
+    *,
+    gzip: bool,
+    brotli: bool,
+    jobs: int,
+    progress: Callable[[int], None] | None,
+) -> list[Chunk]:
+    """Export the paths here (jobs=1) or across worker processes, in chunks, in order."""
+    parts = [paths[i : i + CHUNK] for i in range(0, len(paths), CHUNK)]
+    if jobs <= 1 or len(parts) <= 1:
+        chunks = []
+        for part in parts:
+            chunks.append(export_paths(app, part, new_root, old_root, gzip=gzip, brotli=brotli))
+            if progress is not None:
+                progress(len(part))
+        return chunks
+    settings: Settings = app.config["FEEDSVC"]
+    context = multiprocessing.get_context("spawn")
+    with ProcessPoolExecutor(
+        max_workers=jobs, mp_context=context, initializer=exit_with_parent
+    ) as pool:
+        futures = [
+            pool.submit(_export_in_worker, settings, part, new_root, old_root, gzip, brotli)
+            for part in parts
+        ]
+        try:
+            for future, part in zip(futures, parts, strict=True):
+                future.result()
+                if progress is not None:
+                    progress(len(part))
+        except BaseException:
+            for future in futures:
+                future.cancel()
+            raise
+        return [future.result() for future in futures]

@@ -1,0 +1,45 @@
+"""What can be wrong with an article file: the stable codes, a hint for each, and Rejected.
+
+The codes are raised as ArticleError by the parser (articles.py: the text; frontmatter.py:
+`front-matter`) and by the folder I/O (folder.py: the file itself); README's "Input policy"
+lists them for users.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+HINTS = {
+    "empty": "Write the section on line 1, the title after a blank line, then paragraphs.",
+    "no-section": "Put the article (section, title, paragraphs) after the front matter.",
+    "no-title": "Add a blank line and the title after the section line.",
+    "no-body": "Add at least one paragraph after the title.",
+    "binary": "Only UTF-8 text files are articles: move this file out of the seeds folder.",
+    "not-utf8": "Save the file as UTF-8 (most editors have 'Save with encoding').",
+    "control-character": "Remove the invisible control character (often pasted from elsewhere).",
+    "title-too-long": "Shorten the title; put the rest in the first paragraph.",
+    "section-too-long": "Use a short section name such as 'World News'.",
+    "too-large": "Split the article, or raise FEEDSVC_MAX_FILE_KB.",
+    "front-matter": "Fix the block between the '---' lines (date, updated, author, tags, summary).",
+    "unreadable": "Check the file's permissions: feedsvc must be able to read it.",
+    "vanished": "It was deleted or renamed while being read; the next scan picks it up.",
+    "not-a-file": "Only regular files ending in .txt are articles.",
+    "symlink-outside": "Copy the file into the seeds folder instead of linking to it.",
+    "seeds-unreadable": "Check FEEDSVC_SEEDS_DIR: the folder must exist and be readable.",
+    "invisible-character": "Remove the invisible or direction-changing character from the "
+    "title or section (often pasted from elsewhere); it would make the title read differently.",
+}
+
+
+@dataclass(frozen=True, slots=True)
+class Rejected:
+    """A file that was not published, and why."""
+
+    path: str
+    code: str
+    reason: str
+
+    @property
+    def hint(self) -> str:
+        """Return what to do about it."""
+        return HINTS.get(self.code, "")

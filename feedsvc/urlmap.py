@@ -1,0 +1,233 @@
+"""The map of the publication: every URL shape feedsvc serves or exports, written once.
+
+Framework-free. The web layer declares its routes from RULES; pages, feeds, the export, the
+writer's hub pings and the catalog build paths with the functions below; `all_paths` lists
+what a static export holds. Paths are site paths (`/feeds/atom.xml`); `Site.absolute` makes
+them absolute. Which URLs a catalog change touches is answered by `feedsvc.dependencies`.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass
+
+FEED_FILENAMES = ("atom.xml", "rss.xml", "feed.json")
+SITEMAP_PART_SIZE = 10_000  # URLs in one sitemap file: well under the protocol's 50,000
+
+# Flask/Werkzeug rule of every endpoint the web layer serves.
+RULES: dict[str, str] = {
+    "front": "/",
+    "front_page": "/page/<int:number>/",
+    "section": "/sections/<slug>/",
+    "section_page": "/sections/<slug>/page/<int:number>/",
+    "article": "/articles/<slug>/",
+    "embed": "/articles/<slug>/embed/",
+    "card": "/articles/<slug>/card.<version>.png",
+    "oembed_json": "/articles/<slug>/oembed.json",
+    "oembed_xml": "/articles/<slug>/oembed.xml",
+    "oembed": "/oembed",
+    "feeds_page": "/feeds/",
+    "site_feed": "/feeds/<filename>",
+    "site_archive": "/feeds/archive/<int(min=1):block>/<filename>",
+    "section_feed": "/sections/<slug>/<filename>",
+    "section_archive": "/sections/<slug>/archive/<int(min=1):block>/<filename>",
+    "opml": "/feeds.opml",
+    "sitemap": "/sitemap.xml",
+    "sitemap_part": "/sitemaps/<int(min=1):number>.xml",
+    "robots": "/robots.txt",
+    "static": "/static/<path:name>",
+    "health": "/healthz",
+}
+
+FEEDS_PAGE, OPML, SITEMAP, ROBOTS, OEMBED, HEALTH = (
+    "/feeds/",
+    "/feeds.opml",
+    "/sitemap.xml",
+    "/robots.txt",
+    "/oembed",
+    "/healthz",
+)
+
+
+def pages(count: int, size: int) -> int:
+    """Return how many pages `count` items fill at `size` a page (at least one)."""
+    return max(1, -(-count // size))
+
+
+def archive_blocks(slots: int, size: int) -> int:
+    """Return how many RFC 5005 archive blocks `slots` places make (none while they fit in
+    the subscription feed)."""
+    return -(-slots // size) if slots > size else 0
+
+
+def block_places(block: int, size: int) -> tuple[int, int]:
+    """Return the first and last place (1-based, first-ingest order) of archive block `block`."""
+    first = (block - 1) * size + 1
+    return first, first + size - 1
+
+
+def sitemap_parts(entries: int) -> int:
+    """Return how many sitemap parts `entries` URLs need (0: one plain sitemap)."""
+    return -(-entries // SITEMAP_PART_SIZE) if entries > SITEMAP_PART_SIZE else 0
+
+
+def front(number: int = 1) -> str:
+    """Return the path of page `number` of the front page."""
+    return "/" if number == 1 else f"/page/{number}/"
+
+
+def section(slug: str, number: int = 1) -> str:
+    """Return the path of page `number` of a section's page."""
+    return f"/sections/{slug}/" if number == 1 else f"/sections/{slug}/page/{number}/"
+
+
+def listing(section_slug: str | None, number: int = 1) -> str:
+    """Return the path of page `number` of the site's (None) or a section's list."""
+    return front(number) if section_slug is None else section(section_slug, number)
+
+
+def article(slug: str) -> str:
+    """Return the path of an article's permalink page."""
+    return f"/articles/{slug}/"
+
+
+def embed(slug: str) -> str:
+    """Return the path of an article's framable embed card."""
+    return f"/articles/{slug}/embed/"
+
+
+def card(slug: str, version: str) -> str:
+    """Return the path of one version of an article's preview card."""
+    return f"/articles/{slug}/card.{version}.png"
+
+
+def oembed(slug: str, fmt: str) -> str:
+    """Return the path of an article's static oEmbed document ('json' or 'xml')."""
+    return f"/articles/{slug}/oembed.{fmt}"
+
+
+def article_slug(path: str) -> str | None:
+    """Return the slug of an article permalink path, or None for any other path."""
+    prefix = "/articles/"
+    if not path.startswith(prefix):
+        return None
+    rest = path.removeprefix(prefix)
+    slug = rest.removesuffix("/")
+    if not slug or "/" in slug or rest not in (slug, slug + "/"):
+        return None
+    return slug
+
+
+def feeds_folder(section_slug: str | None) -> str:
+    """Return the folder a scope's subscription feeds live in."""
+    return "/feeds/" if section_slug is None else f"/sections/{section_slug}/"
+
+
+def feed(section_slug: str | None, filename: str, block: int | None = None) -> str:
+    """Return the path of a scope's subscription feed, or of its archive block `block`."""
+    folder = feeds_folder(section_slug)
+    return f"{folder}archive/{block}/{filename}" if block else folder + filename
+
+
+def sitemap_part(number: int) -> str:
+    """Return the path of sitemap part `number`."""
+    return f"/sitemaps/{number}.xml"
+
+
+def static(name: str) -> str:
+    """Return the path of a bundled asset (plain or fingerprinted name)."""
+    return f"/static/{name}"
+
+
+# Path segments that vary, as the :placeholders of `_headers` and the nginx config.
+PLACEHOLDERS: tuple[tuple[re.Pattern[str], str], ...] = (
+    (re.compile(r"^/articles/[^/]+/"), "/articles/:slug/"),
+    (re.compile(r"^/sections/[^/]+/"), "/sections/:section/"),
+    (re.compile(r"/page/\d+/$"), "/page/:page/"),
+    (re.compile(r"/archive/\d+/"), "/archive/:block/"),
+)
+
+
+PLACEHOLDER = re.compile(r":[a-z]+")
+
+
+def shape_of(path: str) -> str:
+    """Return a path with its varying segments as :placeholders."""
+    for pattern, replacement in PLACEHOLDERS:
+        path = pattern.sub(replacement, path, count=1)
+    return path
+
+
+def feed_id_name(section_slug: str | None) -> str:
+    """Return the name a scope's feed has inside its id (fixed when ids were first minted)."""
+    return "feed" + (f"/sections/{section_slug}" if section_slug else "")
+
+
+@dataclass(frozen=True, slots=True)
+class ScopeCounts:
+    """What the list of a scope's paths depends on."""
+
+    section_slug: str | None
+    articles: int  # live articles (list pages)
+    slots: int  # archive places used (blocks)
+
+
+def list_paths(counts: ScopeCounts, page_size: int) -> Iterator[str]:
+    """Yield the paths of a scope's list pages."""
+    for number in range(1, pages(counts.articles, page_size) + 1):
+        yield listing(counts.section_slug, number)
+
+
+def feed_paths(counts: ScopeCounts, feed_size: int) -> Iterator[str]:
+    """Yield the paths of a scope's feeds, each format's subscription then its archives."""
+    blocks = archive_blocks(counts.slots, feed_size)
+    for filename in FEED_FILENAMES:
+        yield feed(counts.section_slug, filename)
+        for block in range(1, blocks + 1):
+            yield feed(counts.section_slug, filename, block)
+
+
+def article_paths(slug: str, card_version: str) -> tuple[str, ...]:
+    """Return the paths one live article publishes."""
+    return (
+        article(slug),
+        embed(slug),
+        oembed(slug, "json"),
+        oembed(slug, "xml"),
+        card(slug, card_version),
+    )
+
+
+def all_paths(
+    scopes: Iterable[ScopeCounts],
+    articles: Iterable[tuple[str, str]],
+    *,
+    live_articles: int,
+    sections: int,
+    assets: Iterable[str],
+    page_size: int,
+    feed_size: int,
+) -> Iterator[str]:
+    """Yield every path a static export holds (redirects of old slugs apart).
+
+    `scopes` are the site (section_slug None) and each section; `articles` are (slug, card
+    version) of live articles; `assets` are the names under /static/ to export.
+    """
+    scopes = list(scopes)
+    for counts in scopes:
+        yield from list_paths(counts, page_size)
+    for counts in scopes:
+        yield from feed_paths(counts, feed_size)
+    yield from (FEEDS_PAGE, OPML, ROBOTS, SITEMAP)
+    for number in range(1, sitemap_parts(1 + sections + live_articles) + 1):
+        yield sitemap_part(number)
+    for slug, version in articles:
+        yield from article_paths(slug, version)
+    for name in assets:
+        yield static(name)
+
+
+def redirect(old_slug: str, new_slug: str) -> tuple[str, str]:
+    """Return (old path, new path) of a renamed article."""
+    return article(old_slug), article(new_slug)
