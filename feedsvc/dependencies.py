@@ -18,6 +18,7 @@ from datetime import datetime
 from email.utils import format_datetime
 
 from feedsvc import urlmap
+from feedsvc.assets import exported_names
 from feedsvc.cards import card_for
 from feedsvc.catalog import Catalog, Record
 from feedsvc.config import Settings
@@ -125,6 +126,10 @@ def fingerprints(catalog: Catalog, settings: Settings) -> dict[str, str]:
     modified = format_datetime(newest, usegmt=True)
     found[urlmap.OPML] = _digest(sorted(names, key=lambda item: (item[1], item[0])), modified)
     _sitemaps(found, site, sections, newest)
+    # The same in every state (bundled assets, robots.txt): settings and code decide them.
+    for name in exported_names():
+        found[urlmap.static(name)] = "constant"
+    found[urlmap.ROBOTS] = "constant"
     for old, new in catalog.aliases():
         found[urlmap.article(old)] = _digest("redirect", urlmap.article(new))
     return found

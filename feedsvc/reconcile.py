@@ -75,44 +75,35 @@ class Catalogued:
 
 
 @dataclass(frozen=True, slots=True)
-class Add:
+class _Read:
+    """A step that writes a file's parsed article (and its signature) under the file's key."""
+
+    article: Article
+    sig: str
+
+    @property
+    def key(self) -> str:
+        """Return the article's key (for a Rename, the new one)."""
+        return self.article.key
+
+
+@dataclass(frozen=True, slots=True)
+class Add(_Read):
     """A new article: it gets a new id, slug and dates."""
 
-    article: Article
-    sig: str
-
-    @property
-    def key(self) -> str:
-        """Return the article's key."""
-        return self.article.key
-
 
 @dataclass(frozen=True, slots=True)
-class Change:
+class Change(_Read):
     """New content for a stored article, or a withdrawn one back: same id and published."""
 
-    article: Article
-    sig: str
     row: Stored
-
-    @property
-    def key(self) -> str:
-        """Return the article's key."""
-        return self.article.key
 
 
 @dataclass(frozen=True, slots=True)
-class Rename:
+class Rename(_Read):
     """A stored article's content under a new file name: same id, dates and slug."""
 
-    article: Article
-    sig: str
     old: Stored  # the row, under its old key
-
-    @property
-    def key(self) -> str:
-        """Return the article's new key."""
-        return self.article.key
 
 
 @dataclass(frozen=True, slots=True)

@@ -369,7 +369,8 @@ def test_the_next_build_removes_what_a_killed_one_left(tmp_path: Path) -> None:
     assert f"removed {left[0]}, left by an interrupted build: {len(files)} files" in result.stderr
     exported = re.search(r"exported (\d+) URLs and 0 redirects", result.stdout)
     assert exported is not None, result.stdout
-    assert sum(len(names) for _, _, names in os.walk(out)) == int(exported[1]) + 3  # + deploy
+    # + the deploy files and the manifest
+    assert sum(len(names) for _, _, names in os.walk(out)) == int(exported[1]) + 4
     assert len(list(out.glob("articles/*/index.html"))) == 500
 
 

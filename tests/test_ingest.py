@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from feedsvc.catalog import SCHEMA_VERSION, Catalog, open_catalog
+from feedsvc.catalog import SCHEMA_VERSION, Catalog, Lookup, open_catalog
 from feedsvc.catalog.records import ARTICLE_COLUMNS
 from feedsvc.catalog.writer import WRITTEN, Values
 from feedsvc.errors import CatalogError, NotFound
@@ -102,7 +102,7 @@ def test_removed_file_is_withdrawn_and_can_return(catalog: Catalog, seeds: Path)
     (seeds / "002_comet.txt").unlink()
     report = run_ingest(catalog, seeds, now=T0 + timedelta(1))
     assert report.removed == ("002_comet",)
-    assert catalog.lookup("a-comet-returns").removed
+    assert catalog.lookup("a-comet-returns") == Lookup()  # withdrawn: no record, no redirect
     assert catalog.count() == 2
     (seeds / "002_comet.txt").write_bytes(text)
     run_ingest(catalog, seeds, now=T0 + timedelta(2))

@@ -4,15 +4,14 @@ instead of failing inside SQLite."""
 
 from __future__ import annotations
 
-import fcntl
 import os
-import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
 from feedsvc.catalog.paths import lock_file
 from feedsvc.errors import CatalogError
+from feedsvc.filelock import open_lock, take_exclusive
 
 
 @contextmanager
@@ -26,7 +25,7 @@ def writer_lock(
     path = lock_file(database)
     try:
         path.parent.mkdir(parents=True, exist_ok=True)
-        descriptor = os.open(path, os.O_RDWR | os.O_CREAT, 0o644)
+        descriptor = open_lock(path)
     except OSError as exc:
         raise CatalogError(
             str(path),
@@ -34,23 +33,12 @@ def writer_lock(
             "permissions: feedsvc keeps this file beside the catalog)",
         ) from exc
     try:
-        deadline = time.monotonic() + wait
-        told = False
-        while True:
-            try:
-                fcntl.flock(descriptor, fcntl.LOCK_EX | fcntl.LOCK_NB)
-                break
-            except BlockingIOError:
-                if time.monotonic() >= deadline:
-                    raise CatalogError(
-                        str(database),
-                        "another feedsvc process is writing it (an ingest, a server's writer "
-                        "or a restore); try again when it is done",
-                    ) from None
-                if not told and on_wait is not None:
-                    on_wait()
-                told = True
-                time.sleep(0.05)
+        if not take_exclusive(descriptor, wait=wait, on_wait=on_wait):
+            raise CatalogError(
+                str(database),
+                "another feedsvc process is writing it (an ingest, a server's writer "
+                "or a restore); try again when it is done",
+            )
         yield
     finally:
         os.close(descriptor)  # closing releases the lock

@@ -16,6 +16,7 @@ from feedsvc.catalog.records import (
     Section,
     Tombstone,
     record_from_row,
+    tombstone_from_row,
 )
 from feedsvc.catalog.schema import connect, explain, parse_time
 from feedsvc.errors import CatalogError, NotFound
@@ -50,6 +51,14 @@ class Catalog:
     def _select(self, sql: str, params: Sequence[object] = ()) -> list[sqlite3.Row]:
         with self.errors():
             return self._db.execute(sql, params).fetchall()
+
+    def _number(self, site_sql: str, section_sql: str, section_slug: str | None) -> int:
+        """Return the number `n` selected over the whole site, or over one section (0 for NULL)."""
+        if section_slug:
+            rows = self._select(section_sql, (section_slug,))
+        else:
+            rows = self._select(site_sql)
+        return int(rows[0]["n"] or 0)
 
     def meta(self, name: str) -> str | None:
         """Return one stored meta value."""
@@ -97,14 +106,11 @@ class Catalog:
 
     def count(self, *, section_slug: str | None = None) -> int:
         """Return how many articles are published (in one section)."""
-        if section_slug:
-            rows = self._select(
-                "SELECT count(*) AS n FROM articles WHERE removed IS NULL AND section_slug = ?",
-                (section_slug,),
-            )
-        else:
-            rows = self._select("SELECT count(*) AS n FROM articles WHERE removed IS NULL")
-        return int(rows[0]["n"])
+        return self._number(
+            "SELECT count(*) AS n FROM articles WHERE removed IS NULL",
+            "SELECT count(*) AS n FROM articles WHERE removed IS NULL AND section_slug = ?",
+            section_slug,
+        )
 
     def sections(self) -> list[Section]:
         """Return every section that has published articles, by name."""
@@ -135,14 +141,11 @@ class Catalog:
         Places are numbered in first-ingest order: `seq` for the site, `section_seq` within a
         section (an article moved to another section takes a new place at its end).
         """
-        if section_slug:
-            rows = self._select(
-                "SELECT max(section_seq) AS n FROM articles WHERE section_slug = ?",
-                (section_slug,),
-            )
-        else:
-            rows = self._select("SELECT max(seq) AS n FROM articles")
-        return int(rows[0]["n"] or 0)
+        return self._number(
+            "SELECT max(seq) AS n FROM articles",
+            "SELECT max(section_seq) AS n FROM articles WHERE section_slug = ?",
+            section_slug,
+        )
 
     def block(self, first: int, last: int, *, section_slug: str | None = None) -> list[Record]:
         """Return the live articles in places first..last of the scope, newest first."""
@@ -181,10 +184,10 @@ class Catalog:
             if not rows:
                 raise NotFound("article", slug)
             if rows[0]["removed"] is not None:
-                return Lookup(removed=True)
+                return Lookup()
             return Lookup(redirect_to=rows[0]["slug"])
         if rows[0]["removed"] is not None:
-            return Lookup(removed=True)
+            return Lookup()
         return Lookup(record=record_from_row(rows[0]))
 
     def aliases(self) -> list[tuple[str, str]]:
@@ -215,13 +218,7 @@ class Catalog:
             "WHERE removed IS NOT NULL AND removed > ? ORDER BY removed DESC, key DESC",
             (cutoff,),
         )
-        return [
-            (
-                Tombstone(row["entry_id"], parse_time(row["removed"]), urlmap.article(row["slug"])),
-                row["section_slug"],
-            )
-            for row in rows
-        ]
+        return [(tombstone_from_row(row), row["section_slug"]) for row in rows]
 
     def tombstones(self, *, section_slug: str | None = None, limit: int = 1000) -> list[Tombstone]:
         """Return withdrawn articles still within their retention period, newest first."""
@@ -235,10 +232,7 @@ class Catalog:
             "ORDER BY removed DESC, key DESC LIMIT ?",
             params,
         )
-        return [
-            Tombstone(row["entry_id"], parse_time(row["removed"]), urlmap.article(row["slug"]))
-            for row in rows
-        ]
+        return [tombstone_from_row(row) for row in rows]
 
 
 def open_catalog(

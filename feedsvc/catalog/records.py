@@ -12,17 +12,23 @@ from feedsvc.catalog.schema import parse_time
 
 
 @dataclass(frozen=True, slots=True)
-class Record:
-    """One published article as the catalog holds it."""
+class Filed:
+    """An article's key, place and content, in the types the catalog reads and writes alike."""
 
     key: str
-    entry_id: str
     slug: str
     section: str
     section_slug: str
     title: str
     paragraphs: tuple[str, ...]
     content_hash: str
+
+
+@dataclass(frozen=True, slots=True)
+class Record(Filed):
+    """One published article as the catalog holds it."""
+
+    entry_id: str
     published: datetime
     updated: datetime
     summary: str  # the front matter's, or the first paragraph
@@ -52,11 +58,11 @@ class Section:
 
 @dataclass(frozen=True, slots=True)
 class Lookup:
-    """What a slug leads to: a live article, a redirect to its current slug, or a removal."""
+    """What a slug leads to: a live article, a redirect to its current slug, or (neither) a
+    withdrawn article."""
 
     record: Record | None = None
     redirect_to: str | None = None
-    removed: bool = False
 
 
 @dataclass(frozen=True, slots=True)
@@ -106,3 +112,8 @@ def record_from_row(row: sqlite3.Row) -> Record:
         author=row["author"],
         tags=tuple(json.loads(row["tags"])),
     )
+
+
+def tombstone_from_row(row: sqlite3.Row) -> Tombstone:
+    """Return the Tombstone of an `articles` row with its entry_id, removed and slug."""
+    return Tombstone(row["entry_id"], parse_time(row["removed"]), urlmap.article(row["slug"]))

@@ -14,7 +14,7 @@ from typing import Any
 from feedsvc.articles import Article, slug_for
 from feedsvc.catalog.identity import entry_id
 from feedsvc.catalog.reader import Catalog
-from feedsvc.catalog.records import ARTICLE_COLUMNS
+from feedsvc.catalog.records import ARTICLE_COLUMNS, Filed
 from feedsvc.catalog.schema import format_time
 from feedsvc.reconcile import Add, Brief, Change, Remove, Rename, Step, Stored, Touch, section_slug
 
@@ -43,16 +43,9 @@ _STORED = ", ".join(field.name for field in fields(Stored))
 
 
 @dataclass(frozen=True, slots=True)
-class Values:
-    """The columns ingest writes for one article (see WRITTEN)."""
+class Values(Filed):
+    """The columns ingest writes for one article (see WRITTEN), dates as the catalog's text."""
 
-    key: str
-    slug: str
-    section: str
-    section_slug: str
-    title: str
-    paragraphs: tuple[str, ...]
-    content_hash: str
     published: str
     updated: str
     author: str | None

@@ -181,7 +181,8 @@ def build(
     click.echo(
         f"exported {len(report.files)} URLs and {len(report.redirects)} redirects to "
         f"{report.out_dir}: {report.written} files written, {report.unchanged} unchanged, "
-        f"{report.removed} removed, {report.bytes / 1_048_576:.1f} MiB, {report.seconds:.1f} s"
+        f"{report.removed} removed, {report.bytes / 1_048_576:.1f} MiB, {report.seconds:.1f} s; "
+        f"{report.rendered} URLs rendered ({'full' if report.full else 'incremental'} build)"
     )
 
 

@@ -40,6 +40,7 @@ class Chunk:
 
     files: list[Exported]
     names: list[str]
+    sums: dict[str, tuple[int, str]]
     written: int
     unchanged: int
     bytes: int
@@ -79,7 +80,7 @@ def export_paths(
             if brotli:
                 writer.write(name + ".br", brotli_bytes(body))
         files.append(Exported(path, name, media_type, content_type, kept))
-    return Chunk(files, writer.names, writer.written, writer.unchanged, writer.bytes)
+    return Chunk(files, writer.names, writer.sums, writer.written, writer.unchanged, writer.bytes)
 
 
 _WORKER_APP: Flask | None = None

@@ -4,17 +4,17 @@ killed builds left is cleared."""
 
 from __future__ import annotations
 
-import fcntl
+import hashlib
 import logging
 import os
 import shutil
 import stat
-import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
 from feedsvc.export.names import BuildError
+from feedsvc.filelock import open_lock, take_exclusive
 
 # How long a build waits for another one into the same folder (10,000 articles take ~90 s).
 LOCK_WAIT = 600.0
@@ -32,15 +32,36 @@ class TreeWriter:
         self.unchanged = 0
         self.bytes = 0
         self.names: list[str] = []
+        self.sums: dict[str, tuple[int, str]] = {}  # name -> (size, MD5 of the bytes)
         self._folders: set[Path] = set()
+        self._made: set[str] = set()
+        self._new, self._old = str(new_root), str(old_root)
 
-    def write(self, name: str, body: bytes) -> None:
-        """Write one file (its name checked before any request: inside, unique)."""
+    def _target(self, name: str) -> Path:
         target = self.new_root / name
         self.names.append(name)
         if target.parent not in self._folders:
             target.parent.mkdir(parents=True, exist_ok=True)
             self._folders.add(target.parent)
+        return target
+
+    def keep(self, name: str, size: int) -> None:
+        """Link a file the old tree has and the manifest says is still current (not read)."""
+        assert self.old_root is not None
+        # Plain strings: this runs once per file of a large export.
+        folder, _, _ = name.rpartition("/")
+        if folder not in self._made:
+            os.makedirs(os.path.join(self._new, folder), exist_ok=True)
+            self._made.add(folder)
+        os.link(os.path.join(self._old, name), os.path.join(self._new, name))
+        self.names.append(name)
+        self.unchanged += 1
+        self.bytes += size
+
+    def write(self, name: str, body: bytes) -> None:
+        """Write one file (its name checked before any request: inside, unique)."""
+        target = self._target(name)
+        self.sums[name] = (len(body), hashlib.md5(body, usedforsecurity=False).hexdigest())
         self.bytes += len(body)
         if self.old_root is not None:
             old = self.old_root / name
@@ -80,6 +101,11 @@ def swap(new_root: Path, out_dir: Path) -> None:
         os.rename(new_root, out_dir)
 
 
+def _holder(fd: int) -> str:
+    """Return the process id that the build holding the lock wrote into it, or "unknown"."""
+    return os.pread(fd, 20, 0).decode(errors="replace").strip() or "unknown"
+
+
 @contextmanager
 def exclusive(out_dir: Path, wait: float) -> Iterator[None]:
     """Hold the lock of builds into `out_dir` (waiting `wait` s at most), then clear leftovers.
@@ -88,30 +114,19 @@ def exclusive(out_dir: Path, wait: float) -> Iterator[None]:
     """
     lock_path = out_dir.with_name(f".{out_dir.name}.lock")
     try:
-        fd = os.open(lock_path, os.O_RDWR | os.O_CREAT, 0o644)
+        fd = open_lock(lock_path)
     except OSError as exc:
         raise BuildError(str(lock_path), f"cannot be opened: {exc.strerror}") from None
+
+    def waiting() -> None:
+        log.info(
+            "waiting up to %g s for the build into %s by process %s", wait, out_dir, _holder(fd)
+        )
+
     try:
-        deadline = time.monotonic() + wait
-        told = False
-        while True:
-            try:
-                fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
-                break
-            except BlockingIOError:
-                holder = os.pread(fd, 20, 0).decode(errors="replace").strip() or "unknown"
-                if time.monotonic() >= deadline:
-                    reason = f"another build into it (process {holder}) is still running"
-                    raise BuildError(str(out_dir), f"{reason} after {wait:g} s") from None
-                if not told:
-                    log.info(
-                        "waiting up to %g s for the build into %s by process %s",
-                        wait,
-                        out_dir,
-                        holder,
-                    )
-                    told = True
-                time.sleep(max(0.0, min(0.2, deadline - time.monotonic())))
+        if not take_exclusive(fd, wait=wait, on_wait=waiting, poll=0.2):
+            reason = f"another build into it (process {_holder(fd)}) is still running"
+            raise BuildError(str(out_dir), f"{reason} after {wait:g} s")
         os.ftruncate(fd, 0)
         os.pwrite(fd, f"{os.getpid()}\n".encode(), 0)
         _remove_leftovers(out_dir)
@@ -136,8 +151,12 @@ def _remove_leftovers(out_dir: Path) -> None:
     for path in found:
         count = size = 0
         for dirpath, _dirs, names in os.walk(path):
-            count += len(names)
-            size += sum(os.lstat(os.path.join(dirpath, name)).st_size for name in names)
+            for name in names:
+                try:  # a detached rm of an earlier build may be removing it meanwhile
+                    size += os.lstat(os.path.join(dirpath, name)).st_size
+                    count += 1
+                except OSError:
+                    pass
         shutil.rmtree(path, ignore_errors=True)
         log.warning(
             "removed %s, left by an interrupted build: %d files, %.1f MiB",

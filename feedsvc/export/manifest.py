@@ -1,0 +1,127 @@
+"""The export's manifest: what each file was made from, so the next build renders only what a
+catalog change touched (see feedsvc.dependencies), and a deploy sends only what changed.
+
+It lives in the export as `.feedsvc-manifest.json` (a dot file: never deployed, and the nginx
+config refuses dot files). A build whose settings or feedsvc code differ from the manifest's, or
+whose manifest is missing or damaged, is a full build.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from dataclasses import dataclass, fields
+from functools import lru_cache
+from pathlib import Path
+from typing import Any
+
+from feedsvc.config import Settings, to_environ
+
+NAME = ".feedsvc-manifest.json"
+FORMAT = 1
+# Settings that change no exported byte (where things run, how the server behaves).
+_RUNTIME = frozenset(
+    "FEEDSVC_" + name
+    for name in [
+        "SEEDS_DIR",
+        "DATABASE",
+        "CARD_DIR",
+        "RUN_DIR",
+        "ACCESS_LOG",
+        "CACHE_MB",
+        "STATE_CHECK_MS",
+        "TRUST_PROXY",
+        "WATCH",
+        "RESCAN_SECONDS",
+        "SETTLE_MS",
+        "BACKUPS",
+        "BACKUP_HOURS",
+        "HEALTH_MAX_LAG",
+        "WRITER_STALL_SECONDS",
+        "MAX_FILE_KB",
+        "TOMBSTONE_DAYS",
+        "PUBLICATION_ID",
+        "EXPORT_DIR",
+        "S3_ENDPOINT",
+    ]
+)
+_PACKAGE = Path(__file__).resolve().parent.parent
+
+
+@dataclass(frozen=True, slots=True)
+class Entry:
+    """One file of the export."""
+
+    path: str  # the URL path it answers ("" for deploy files)
+    digest: str  # what it was made from (feedsvc.dependencies); "" when always rebuilt
+    size: int
+    md5: str  # the body's MD5: an object store's ETag for a single-part upload
+    content_type: str
+    headers: tuple[tuple[str, str], ...]
+    encoding: str | None = None  # "gzip" / "br" for a precompressed sibling
+    source: str | None = None  # the file a sibling compresses
+
+
+@lru_cache(maxsize=1)
+def code_digest() -> str:
+    """Return a digest of feedsvc's own files (code, templates, assets, fonts)."""
+    digest = hashlib.sha256()
+    for path in sorted(_PACKAGE.rglob("*")):
+        if path.is_file() and "__pycache__" not in path.parts:
+            digest.update(str(path.relative_to(_PACKAGE)).encode())
+            digest.update(hashlib.sha256(path.read_bytes()).digest())
+    return digest.hexdigest()[:32]
+
+
+def build_digest(settings: Settings, *, gzip: bool, brotli: bool, include: tuple[str, ...]) -> str:
+    """Return a digest of everything besides the catalog that an export's bytes depend on."""
+    environ = {k: v for k, v in to_environ(settings).items() if k not in _RUNTIME}
+    parts = [code_digest(), sorted(environ.items()), gzip, brotli, list(include)]
+    return hashlib.sha256(json.dumps(parts).encode()).hexdigest()[:32]
+
+
+_FIELDS = [item.name for item in fields(Entry)]
+
+
+@dataclass(frozen=True, slots=True)
+class Manifest:
+    """Every file of an export with what it was made from."""
+
+    build: str
+    files: dict[str, Entry]
+
+    def to_bytes(self) -> bytes:
+        """Return the manifest's file content (deterministic; compact: one row a file)."""
+        rows = {
+            name: [
+                entry.path,
+                entry.digest,
+                entry.size,
+                entry.md5,
+                entry.content_type,
+                entry.headers,
+                entry.encoding,
+                entry.source,
+            ]
+            for name, entry in sorted(self.files.items())
+        }
+        document = {"format": FORMAT, "fields": _FIELDS, "build": self.build, "files": rows}
+        return json.dumps(document, separators=(",", ":")).encode("utf-8")
+
+
+def load(root: Path) -> Manifest | None:
+    """Return the manifest of an export, or None when it is missing or damaged."""
+    try:
+        document: Any = json.loads((root / NAME).read_text(encoding="utf-8"))
+        if document.get("format") != FORMAT:
+            return None
+        if document.get("fields") != _FIELDS:
+            return None
+        files = {}
+        for name, row in document["files"].items():
+            path, digest, size, md5, content_type, headers, encoding, source = row
+            pairs = tuple((str(key), str(value)) for key, value in headers)
+            files[name] = Entry(path, digest, size, md5, content_type, pairs, encoding, source)
+        return Manifest(str(document["build"]), files)
+    except (OSError, ValueError, TypeError, KeyError, AttributeError):
+        return None
