@@ -73,6 +73,10 @@ class Settings:
     health_max_lag: int = 60
     writer_stall_seconds: int = 120
     run_dir: Path | None = None  # default: a private folder per catalog in the temp folder
+    # What `feedsvc deploy` sends: absolute from the start, as to_environ hands paths on.
+    export_dir: Path = field(default_factory=lambda: Path("instance/site").resolve())
+    deploy_target: str | None = None  # continuous publishing: where the writer deploys
+    s3_endpoint: str | None = None  # an S3-compatible service's endpoint (R2, B2, MinIO)
 
     @property
     def cards(self) -> Path:
@@ -103,7 +107,7 @@ def _site_url(name: str, value: Any) -> str:
     return f"{parts.scheme}://{parts.netloc}{parts.path}".rstrip("/")
 
 
-def _hub_url(name: str, value: Any) -> str | None:
+def _optional_url(name: str, value: Any) -> str | None:
     text = str(value).strip()
     if not text:
         return None
@@ -131,6 +135,10 @@ def _tagging_entity(name: str, value: Any) -> str | None:
             "(a domain or e-mail address you owned on that date)",
         )
     return text
+
+
+def _optional_text(name: str, value: Any) -> str | None:
+    return str(value).strip() or None
 
 
 def _text(name: str, value: Any) -> str:
@@ -191,7 +199,7 @@ _TABLE: dict[str, tuple[str, Callable[[str, Any], Any]]] = {
     "TOMBSTONE_DAYS": ("tombstone_days", _whole(0, 36_500)),
     "WATCH": ("watch", _flag),
     "RESCAN_SECONDS": ("rescan_seconds", _whole(1, 86_400)),
-    "WEBSUB_HUB": ("websub_hub", _hub_url),
+    "WEBSUB_HUB": ("websub_hub", _optional_url),
     "SETTLE_MS": ("settle_ms", _whole(0, 60_000)),
     "PUBLICATION_ID": ("publication_id", _tagging_entity),
     "BACKUPS": ("backups", _whole(0, 1000)),
@@ -199,6 +207,9 @@ _TABLE: dict[str, tuple[str, Callable[[str, Any], Any]]] = {
     "HEALTH_MAX_LAG": ("health_max_lag", _whole(1, 86_400)),
     "WRITER_STALL_SECONDS": ("writer_stall_seconds", _whole(5, 86_400)),
     "RUN_DIR": ("run_dir", _path),
+    "EXPORT_DIR": ("export_dir", _path),
+    "DEPLOY": ("deploy_target", _optional_text),
+    "S3_ENDPOINT": ("s3_endpoint", _optional_url),
 }
 
 

@@ -54,3 +54,14 @@ class AddressInUse(FeedsvcError):
         )
         self.address = address
         self.holder = holder
+
+
+class DeployError(FeedsvcError):
+    """An export cannot be sent to a deploy target (bad credentials, no such bucket, an
+    unreachable endpoint, too many deletions, ...)."""
+
+    def __init__(self, target: str, reason: str) -> None:
+        reason = " ".join(reason.split())  # one line, whatever the service said
+        super().__init__(f"deploy to {target}: {reason}")
+        self.target = target
+        self.reason = reason

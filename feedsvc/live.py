@@ -23,6 +23,7 @@ import watchfiles
 
 from feedsvc import urlmap
 from feedsvc.config import Settings
+from feedsvc.continuous import Publisher
 from feedsvc.errors import FeedsvcError
 from feedsvc.feeds import FORMATS
 from feedsvc.ingest import IngestReport, Rejected, Settle
@@ -55,6 +56,11 @@ class Writer:
     ) -> None:
         self.settings = settings
         self.notifier = notifier
+        self.publisher: Publisher | None = None
+        if settings.deploy_target is not None:
+            ping = notifier.publish if notifier is not None else None
+            self.publisher = Publisher(settings, ping, self.beat)
+            self.publisher.changed([])  # bring the target up to date at start
         self.heartbeat = heartbeat or (lambda: None)
         self.stop_event = threading.Event()
         self.settle = Settle(settings.settle_ms / 1000)
@@ -117,8 +123,17 @@ class Writer:
                 len(report.removed),
                 len(report.renamed),
             )
-            if self.notifier is not None:
-                self.notifier.publish(changed_feeds(self.settings, report))
+            feeds = changed_feeds(self.settings, report)
+            if self.publisher is not None:
+                self.publisher.changed(feeds)  # pinged once deployed
+            elif self.notifier is not None:
+                self.notifier.publish(feeds)
+        if self.publisher is not None and self.publisher.backlog:
+            deployed = self.publisher.publish()
+            self.state |= self.publisher.state
+            if not deployed:  # its own backoff: the ingest itself works
+                delay = min(MAX_RETRY_SECONDS, 2.0 ** (self.publisher.failures - 1))
+                self.due = time.monotonic() + delay
         self.state["pending"] = len(report.pending)
         if report.pending:
             wait = (report.settle_in or 0.0) + 0.02

@@ -117,6 +117,18 @@ def health(settings: Settings, catalog: CatalogState, now: float | None = None) 
             problems.append(f"ingest failing: {writer['last_error']}")
         if behind is not None and now - float(behind) > lag:
             problems.append(f"changes seen {now - float(behind):.0f} s ago are not published yet")
+        if writer.get("deploy_target"):
+            backlog = writer.get("deploy_backlog_since")
+            writer_doc |= {
+                "deploy_target": writer["deploy_target"],
+                "last_deploy": iso(writer.get("last_deploy")),
+                "deploy_error": writer.get("deploy_error"),
+                "deploy_backlog_since": iso(backlog),
+            }
+            if writer.get("deploy_error"):
+                problems.append(f"deploy failing: {writer['deploy_error']}")
+            if backlog is not None and now - float(backlog) > lag:
+                problems.append(f"changes of {now - float(backlog):.0f} s ago are not deployed")
     return {
         "status": "ok" if not problems else "failing",
         "problems": problems,

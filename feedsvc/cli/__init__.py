@@ -10,7 +10,7 @@ from typing import Any
 
 import click
 
-from feedsvc.cli import catalog, serving
+from feedsvc.cli import catalog, deploying, serving
 from feedsvc.cli.common import EXIT_ERROR, EXIT_PROBLEMS
 from feedsvc.config import load_settings
 from feedsvc.errors import FeedsvcError
@@ -59,6 +59,7 @@ for command in (
     serving.serve,
     serving.build,
     serving.nginx_conf,
+    deploying.deploy,
 ):
     cli.add_command(command)
 

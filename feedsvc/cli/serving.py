@@ -16,14 +16,31 @@ from feedsvc.config import Settings, to_environ
 from feedsvc.errors import FeedsvcError
 from feedsvc.keeper import FileIdentity, ingest_settled
 
+_DEPLOY = click.option(
+    "--deploy",
+    "deploy_target",
+    default=None,
+    metavar="TARGET",
+    help="After each change, export and deploy to TARGET (s3://BUCKET[/PREFIX] or a folder), "
+    "then ping hubs (default: FEEDSVC_DEPLOY).",
+)
+
+
+def _with_deploy(settings: Settings, target: str | None) -> Settings:
+    return settings if target is None else replace(settings, deploy_target=target)
+
 
 @click.command()
+@_DEPLOY
 @click.pass_context
-def watch(ctx: click.Context) -> None:
-    """Keep the catalog up to date as seed files change (what `serve` runs beside the server)."""
+def watch(ctx: click.Context, deploy_target: str | None) -> None:
+    """Keep the catalog up to date as seed files change (what `serve` runs beside the server).
+
+    With --deploy, each change is also exported, deployed, and then pinged to WebSub hubs.
+    """
     from feedsvc.live import watch_forever
 
-    watch_forever(settings_of(ctx))
+    watch_forever(_with_deploy(settings_of(ctx), deploy_target))
 
 
 @click.command()
@@ -49,6 +66,7 @@ def watch(ctx: click.Context) -> None:
     default=None,
     help="Log every request (default: FEEDSVC_ACCESS_LOG, on).",
 )
+@_DEPLOY
 @click.pass_context
 def serve(
     ctx: click.Context,
@@ -58,6 +76,7 @@ def serve(
     reload: bool,
     live: bool | None,
     access_log: bool | None,
+    deploy_target: str | None,
 ) -> None:
     """Ingest, then serve the site with the granian production server.
 
@@ -70,7 +89,7 @@ def serve(
     from feedsvc.listen import check_free
     from feedsvc.supervisor import Supervisor, mark_disabled
 
-    settings = settings_of(ctx)
+    settings = _with_deploy(settings_of(ctx), deploy_target)
     if "FEEDSVC_SITE_URL" not in os.environ and ctx.find_root().params["site_url"] is None:
         shown = f"[{host}]" if ":" in host else host
         settings = replace(settings, site=replace(settings.site, url=f"http://{shown}:{port}"))

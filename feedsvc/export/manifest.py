@@ -43,6 +43,7 @@ _RUNTIME = frozenset(
         "PUBLICATION_ID",
         "EXPORT_DIR",
         "S3_ENDPOINT",
+        "DEPLOY",
     ]
 )
 _PACKAGE = Path(__file__).resolve().parent.parent

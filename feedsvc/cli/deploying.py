@@ -1,0 +1,89 @@
+"""The deploy command: send the export to a bucket or a folder."""
+
+from __future__ import annotations
+
+import logging
+import sys
+
+import click
+
+from feedsvc.cli.common import settings_of
+from feedsvc.publishing import MAX_DELETES, DeployReport
+
+SHOWN = 20  # keys listed per kind of change by --dry-run
+
+
+def _print_dry_run(report: DeployReport, max_deletes: int) -> None:
+    for action in ("put", "redirect", "delete"):
+        keys = [change.key for change in report.changes if change.action == action]
+        for key in keys[:SHOWN]:
+            click.echo(f"  {action} {key}")
+        if len(keys) > SHOWN:
+            click.echo(f"  … and {len(keys) - SHOWN} more to {action}")
+    if report.deleted > max_deletes:
+        click.echo(
+            f"a deploy would refuse: {report.deleted} deletions are more than --max-deletes "
+            f"{max_deletes}",
+            err=True,
+        )
+
+
+@click.command()
+@click.argument("target")
+@click.option(
+    "--endpoint-url",
+    envvar="FEEDSVC_S3_ENDPOINT",
+    help="Endpoint of an S3-compatible service (R2, B2, MinIO, ...) [env: FEEDSVC_S3_ENDPOINT].",
+)
+@click.option("--dry-run", is_flag=True, help="List what would change; change nothing.")
+@click.option(
+    "--max-deletes",
+    default=MAX_DELETES,
+    type=click.IntRange(0),
+    help="Refuse to deploy when more objects than this would be deleted.",
+)
+@click.pass_context
+def deploy(
+    ctx: click.Context, target: str, endpoint_url: str | None, dry_run: bool, max_deletes: int
+) -> None:
+    """Send the export (FEEDSVC_EXPORT_DIR) to TARGET: s3://BUCKET[/PREFIX] or a folder.
+
+    Only what changed is sent, with the headers the server sends (Content-Type, Cache-Control)
+    and old slugs as redirects, in the order of publication (what is linked to before what
+    links to it); deletions come last. Credentials come from boto3's usual chain.
+    """
+    from feedsvc.publishing import deploy as send
+
+    logging.getLogger("botocore").setLevel(logging.WARNING)  # it logs where it found keys
+    export_dir = settings_of(ctx).export_dir
+    if sys.stderr.isatty() and not dry_run:
+        with click.progressbar(length=1, label="deploying", file=sys.stderr) as bar:
+
+            def total(count: int) -> None:
+                bar.length = max(count, 1)
+
+            report = send(
+                export_dir,
+                target,
+                endpoint_url=endpoint_url,
+                max_deletes=max_deletes,
+                progress=bar.update,
+                on_total=total,
+            )
+    else:
+        report = send(
+            export_dir, target, endpoint_url=endpoint_url, dry_run=dry_run, max_deletes=max_deletes
+        )
+    sent = f"{report.sent} objects ({report.count('redirect')} redirects)"
+    if dry_run:
+        click.echo(
+            f"dry run: {report.target} would get {sent}, delete {report.deleted}, "
+            f"{report.unchanged} unchanged"
+        )
+        _print_dry_run(report, max_deletes)
+    else:
+        click.echo(
+            f"deployed {export_dir} to {report.target}: sent {sent}, deleted {report.deleted}, "
+            f"{report.unchanged} unchanged, {report.bytes / 1_048_576:.1f} MiB, "
+            f"{report.seconds:.1f} s"
+        )
