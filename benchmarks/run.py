@@ -24,7 +24,7 @@ import urllib.request
 from pathlib import Path
 from typing import Any
 
-from benchmarks import live
+from benchmarks import live, publishing
 from benchmarks.corpus import write_corpus
 from benchmarks.load import (
     Load,
@@ -50,6 +50,7 @@ MODES: dict[str, dict[str, Any]] = {
         "live_bulk": 200,
         "live_edit": 60,
         "live_edits": 2,
+        "publishing": 60,
     },
     "quick": {
         "sizes": [1000, 10000],
@@ -74,6 +75,7 @@ MODES: dict[str, dict[str, Any]] = {
         "live_bulk": 20000,
         "live_edit": 1000,
         "live_edits": 5,
+        "publishing": 10000,
     },
 }
 
@@ -597,11 +599,16 @@ def main(argv: list[str] | None = None) -> int:
         count=config["live_bulk"],
         edits=config["live_edits"],
     )
+    if config.get("publishing"):
+        # Builds, deploys to a loopback S3 server and continuous publishing (issue 13).
+        data["publishing"] = publishing.measure(work / "publishing", config["publishing"])
     data["targets"] = targets(data)
     data["seconds"] = time.perf_counter() - started
     args.out.mkdir(parents=True, exist_ok=True)
     (args.out / "results.json").write_text(json.dumps(data, indent=2) + "\n")
     text = table(data)
+    if "publishing" in data:
+        text += "\n\n" + publishing.table(data["publishing"])
     (args.out / "results.md").write_text(text + "\n")
     chart(data, args.out / "chart.png")
     print(text)

@@ -82,7 +82,28 @@ def test_smoke_run_writes_table_json_and_chart(
         "one edit visible, max of 2 (s, settle 1000 ms)",
         "200 files moved in, all published (s)",
     }
+    publishing = data["publishing"]
+    assert publishing["articles"] == 60
+    assert [row["key"] for row in publishing["figures"]] == [
+        "build_cold",
+        "build_nochange",
+        "build_new",
+        "build_edit",
+        "deploy_first",
+        "deploy_nochange",
+        "deploy_new",
+        "watch",
+    ]
+    for row in publishing["figures"]:
+        assert row["seconds"] is not None, row
+        assert row["seconds"] > 0, row
+        assert row["met"] in (True, False, None)
+    assert publishing["steps"]["deploy_first"]["objects"] > 300
+    assert "0 URLs rendered (incremental build)" in publishing["steps"]["build_nochange"]["summary"]
+    assert "sent 0 objects" in publishing["steps"]["deploy_nochange"]["summary"]
+    assert publishing["steps"]["watch"]["exit_code"] == 0
     assert (out / "chart.png").read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
     printed = capsys.readouterr().out
     assert "| target | measured | bound | met |" in printed
     assert "| files moved in, all published | 200 |" in printed
+    assert "| build again, no change |" in printed

@@ -213,15 +213,18 @@ class Site:
         )
         assert result.exit_code == 0, result.output
 
-    def deploy(self, *args: str, code: int = 0) -> Result:
-        result = self.runner.invoke(_cli(), ["deploy", *args], env=self.env)
+    def deploy(self, *args: str, code: int = 0, build: bool = False) -> Result:
+        """Run the deploy step alone (these tests build the export themselves), or with
+        `build=True` as `feedsvc deploy` runs by default: ingest and build first."""
+        flags = [] if build else ["--no-build"]
+        result = self.runner.invoke(_cli(), ["deploy", *flags, *args], env=self.env)
         assert result.exit_code == code, result.output
         return result
 
     def run(self, *args: str, timeout: float = 120) -> subprocess.CompletedProcess[str]:
         """Run `feedsvc deploy` in its own process (what a user runs)."""
         return subprocess.run(
-            [sys.executable, "-c", FEEDSVC, "deploy", *args],
+            [sys.executable, "-c", FEEDSVC, "deploy", "--no-build", *args],
             env={**os.environ, **self.env},
             capture_output=True,
             text=True,
@@ -685,3 +688,14 @@ def test_a_folder_target_cannot_be_the_export(site: Site) -> None:
     for target in (site.out, site.out / "sub", site.out.parent):
         result = site.deploy(str(target), code=2)
         assert "the export folder" in result.output
+
+
+def test_deploy_brings_the_export_up_to_date_first(site: Site, s3_server: str, bucket: str) -> None:
+    site.build()
+    site.deploy(f"s3://{bucket}", "--endpoint-url", s3_server)
+    write_article(site.seeds, "zz_late", "Science", "Written before the deploy", "Body.")
+    result = site.deploy(f"s3://{bucket}", "--endpoint-url", s3_server, build=True)
+    assert "URLs rendered (incremental build)" in result.output
+    key = "articles/written-before-the-deploy/index.html"
+    body = _client(s3_server).get_object(Bucket=bucket, Key=key)["Body"].read()
+    assert b"Written before the deploy" in body

@@ -42,11 +42,23 @@ def _print_dry_run(report: DeployReport, max_deletes: int) -> None:
     type=click.IntRange(0),
     help="Refuse to deploy when more objects than this would be deleted.",
 )
+@click.option(
+    "--build/--no-build",
+    "rebuild",
+    default=True,
+    help="Ingest and bring the export up to date first (incremental).",
+)
 @click.pass_context
 def deploy(
-    ctx: click.Context, target: str, endpoint_url: str | None, dry_run: bool, max_deletes: int
+    ctx: click.Context,
+    target: str,
+    endpoint_url: str | None,
+    dry_run: bool,
+    max_deletes: int,
+    rebuild: bool,
 ) -> None:
-    """Send the export (FEEDSVC_EXPORT_DIR) to TARGET: s3://BUCKET[/PREFIX] or a folder.
+    """Bring the export (FEEDSVC_EXPORT_DIR) up to date, then send it to TARGET:
+    s3://BUCKET[/PREFIX] or a folder.
 
     Only what changed is sent, with the headers the server sends (Content-Type, Cache-Control)
     and old slugs as redirects, in the order of publication (what is linked to before what
@@ -56,6 +68,10 @@ def deploy(
 
     logging.getLogger("botocore").setLevel(logging.WARNING)  # it logs where it found keys
     export_dir = settings_of(ctx).export_dir
+    if rebuild:
+        from feedsvc.cli.serving import export_site
+
+        export_site(settings_of(ctx), export_dir)
     if sys.stderr.isatty() and not dry_run:
         with click.progressbar(length=1, label="deploying", file=sys.stderr) as bar:
 

@@ -173,10 +173,22 @@ def build(
     unchanged files keep their timestamps. _headers, _redirects and _nginx.conf beside the
     pages tell a web server how to serve them.
     """
+    export_site(settings_of(ctx), out_dir, gz=gz, br=br, include=include, jobs=jobs)
+
+
+def export_site(
+    settings: Settings,
+    out_dir: Path,
+    *,
+    gz: bool = False,
+    br: bool = False,
+    include: tuple[str, ...] = (),
+    jobs: int = 1,
+) -> None:
+    """Ingest, then bring the export in `out_dir` up to date; print the summary."""
     from feedsvc import create_app
     from feedsvc.export import build as export
 
-    settings = settings_of(ctx)
     print_report(ingest_settled(settings, on_wait=waiting)[0])
     app = create_app(settings=replace(settings, access_log=False))  # an export is not traffic
     if sys.stderr.isatty():
