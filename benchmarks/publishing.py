@@ -167,10 +167,17 @@ def _top10(profile: Path) -> list[str]:
     if not profile.exists():
         return ["(no profile written)"]
     text = io.StringIO()
-    pstats.Stats(str(profile), stream=text).sort_stats("cumulative").print_stats(10)
+    pstats.Stats(str(profile), stream=text).sort_stats("cumulative").print_stats(60)
     lines = text.getvalue().splitlines()
     start = next((n for n, line in enumerate(lines) if "ncalls" in line), 0)
-    return [line.rstrip() for line in lines[start:] if line.strip()][:11]
+    # The frames every command shares (runpy, click, the entry point) say nothing: skip them.
+    wrappers = ("runpy", "click/", "builtins.exec", "__main__.py", "cli/__init__.py")
+    kept = [
+        line.rstrip()
+        for line in lines[start + 1 :]
+        if line.strip() and not any(w in line for w in wrappers)
+    ]
+    return [lines[start].rstrip(), *kept[:10]]
 
 
 class Bench:
