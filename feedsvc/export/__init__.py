@@ -12,6 +12,7 @@ would misrepresent aborts the build and leaves the previous export untouched.
 
 from __future__ import annotations
 
+import hashlib
 import shutil
 import tempfile
 import time
@@ -125,6 +126,24 @@ def build(
             return entry if (out_dir / file_name(path)).is_file() else None
 
         kept = {path: entry for path in paths if (entry := current(path)) is not None}
+        if len(kept) == len(paths) and not include:
+            files = [_exported(path, kept[path]) for path in paths]
+            if _up_to_date(app, settings, out_dir, usable, files, redirects):
+                # Nothing to render, add or remove: the export stands as it is.
+                if progress is not None:
+                    progress(len(paths) + len(redirects))
+                return BuildReport(
+                    files=tuple(files),
+                    redirects=tuple(redirects),
+                    written=0,
+                    unchanged=len(usable),
+                    removed=0,
+                    bytes=sum(entry.size for entry in usable.values()),
+                    seconds=time.perf_counter() - started,
+                    out_dir=out_dir,
+                    rendered=0,
+                    full=False,
+                )
         new_root = Path(tempfile.mkdtemp(prefix=f".{out_dir.name}.build-", dir=out_dir.parent))
         try:
             render = [path for path in paths if path not in kept]
@@ -197,3 +216,31 @@ def build(
 def _exported(path: str, entry: Entry) -> Exported:
     media_type = entry.content_type.split(";", 1)[0].strip()
     return Exported(path, file_name(path), media_type, entry.content_type, entry.headers)
+
+
+def _up_to_date(
+    app: Flask,
+    settings: Settings,
+    out_dir: Path,
+    usable: dict[str, Entry],
+    files: list[Exported],
+    redirects: list[tuple[str, str]],
+) -> bool:
+    """Return whether the export already holds exactly what this build would write, when every
+    URL is current: the same files, redirect pages and deploy files, nothing to remove."""
+    wanted = {item.name for item in files} | set(DEPLOY_FILES)
+    wanted |= {item.name + suffix for item in files for suffix, _ in SIBLINGS} & set(usable)
+    wanted |= {file_name(old) for old, _new in redirects}
+    if wanted != set(usable):
+        return False
+    template = app.jinja_env.get_template("redirect.html")
+    bodies = {
+        file_name(old): template.render(target=settings.site.url + new).encode("utf-8")
+        for old, new in redirects
+    }
+    extra = deploy_files(files, redirects, site_url=settings.site.url, root=str(out_dir))
+    bodies |= extra
+    return all(
+        hashlib.md5(body, usedforsecurity=False).hexdigest() == usable[name].md5
+        for name, body in bodies.items()
+    )
