@@ -56,8 +56,8 @@ class Article:
 
     @property
     def summary(self) -> str:
-        """Return the front matter's summary, or the first paragraph."""
-        return self.front.summary or self.paragraphs[0]
+        """Return the summary shown everywhere (see bounded_summary)."""
+        return bounded_summary(self.front.summary, self.paragraphs)
 
 
 _QUOTES = re.compile(r"['\u2018\u2019`\"]")
@@ -165,3 +165,23 @@ def parse_article(text: str | bytes, *, source: str, key: str | None = None) -> 
     return Article(
         key=stem, section=section, title=title, paragraphs=tuple(paragraphs), front=front
     )
+
+
+SUMMARY_CHARS = 300  # the bound on a summary made from the first paragraph, ellipsis included
+_WORD_END = re.compile(r"\s+\S*$")
+
+
+def bounded_summary(front: str | None, paragraphs: tuple[str, ...]) -> str:
+    """Return the one summary feeds, pages, meta tags and embeds show: the front matter's as it
+    is; else the first paragraph, or when that is longer than SUMMARY_CHARS its longest start
+    that ends at a word within SUMMARY_CHARS - 1 characters (hard cut when there is no space),
+    trailing punctuation off, then "…"."""
+    if front:
+        return front
+    first = paragraphs[0]
+    if len(first) <= SUMMARY_CHARS:
+        return first
+    head = first[: SUMMARY_CHARS - 1]
+    if not first[SUMMARY_CHARS - 1].isspace():
+        head = _WORD_END.sub("", head) or head  # drop the word cut in two
+    return head.rstrip(" \t,;:-\u2013\u2014") + "…"

@@ -79,7 +79,7 @@ def _article(record: Record, seq: int, section_seq: int, site_title: str) -> _Ar
         full=full,
         teaser=_digest(teaser, record.summary),
         embed=_digest(record.title, record.slug, record.section, published, record.summary),
-        oembed=_digest(record.title, record.slug, card),
+        oembed=_digest(record.title, record.slug, card, record.author),
         card=card,
     )
 
@@ -173,7 +173,7 @@ def _feeds(
     times = [a.updated for a in newest] + [removed for _id, removed, _path in kept]
     updated = rfc3339(max(times, default=changed))
     entries = [a.full for a in newest]
-    kept_shown = [(entry_id, rfc3339(removed), path) for entry_id, removed, path in kept]
+    kept_shown = [(entry_id, rfc3339(removed)) for entry_id, removed, _path in kept]
     found[urlmap.feed(section_slug, "atom.xml")] = _digest(
         scope.name, entries, kept_shown, updated, blocks
     )

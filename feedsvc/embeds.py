@@ -60,7 +60,7 @@ def document(
         "version": "1.0",
         "type": "rich",
         "title": record.title,
-        "author_name": site.author,
+        "author_name": record.author or site.author,
         "author_url": site.absolute("/"),
         "provider_name": site.title,
         "provider_url": site.absolute("/"),

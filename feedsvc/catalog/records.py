@@ -8,6 +8,7 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from feedsvc import urlmap
+from feedsvc.articles import bounded_summary
 from feedsvc.catalog.schema import parse_time
 
 
@@ -31,7 +32,7 @@ class Record(Filed):
     entry_id: str
     published: datetime
     updated: datetime
-    summary: str  # the front matter's, or the first paragraph
+    summary: str  # the one summary shown everywhere: articles.bounded_summary
     author: str | None = None  # the front matter's; None means the site's author
     tags: tuple[str, ...] = ()  # from front matter, beyond the section
 
@@ -108,7 +109,7 @@ def record_from_row(row: sqlite3.Row) -> Record:
         content_hash=row["content_hash"],
         published=parse_time(row["published"]),
         updated=parse_time(row["updated"]),
-        summary=row["summary"] or paragraphs[0],
+        summary=bounded_summary(row["summary"], paragraphs),
         author=row["author"],
         tags=tuple(json.loads(row["tags"])),
     )
