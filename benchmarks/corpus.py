@@ -8,6 +8,8 @@ from __future__ import annotations
 
 import argparse
 import random
+import shutil
+import sys
 from pathlib import Path
 
 SECTIONS = (
@@ -62,6 +64,23 @@ def main() -> None:
     parser.add_argument("count", type=int)
     args = parser.parse_args()
     write_corpus(args.folder, args.count)
+
+
+def log(message: str) -> None:
+    """Say what is running (on stderr, so stdout stays the table)."""
+    print(f"[bench] {message}", file=sys.stderr, flush=True)
+
+
+def corpus(work: Path, count: int) -> Path:
+    """Return a generated corpus of `count` articles (made once per work folder)."""
+    folder = work / f"corpus-{count}"
+    marker = folder / ".complete"
+    if not marker.exists():
+        shutil.rmtree(folder, ignore_errors=True)
+        log(f"writing a corpus of {count} articles")
+        write_corpus(folder, count)
+        marker.write_text("ok")
+    return folder
 
 
 if __name__ == "__main__":

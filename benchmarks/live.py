@@ -33,7 +33,7 @@ import urllib.request
 from pathlib import Path
 from typing import Any
 
-from benchmarks.corpus import write_corpus
+from benchmarks.corpus import corpus, write_corpus
 from benchmarks.load import free_port, stop, wait_port
 from feedsvc.catalog.paths import backup_dir, identity_file, lock_file
 
@@ -359,8 +359,6 @@ def table(live: dict[str, Any]) -> str:
 
 def main(argv: list[str] | None = None) -> int:
     """Measure only the live figures; print a table and the JSON (writes no results file)."""
-    from benchmarks.run import corpus
-
     parser = argparse.ArgumentParser(
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
     )

@@ -25,7 +25,7 @@ from pathlib import Path
 from typing import Any
 
 from benchmarks import live, publishing
-from benchmarks.corpus import write_corpus
+from benchmarks.corpus import corpus, log
 from benchmarks.load import (
     Load,
     children,
@@ -78,23 +78,6 @@ MODES: dict[str, dict[str, Any]] = {
         "publishing": 10000,
     },
 }
-
-
-def log(message: str) -> None:
-    """Say what is running (on stderr, so stdout stays the table)."""
-    print(f"[bench] {message}", file=sys.stderr, flush=True)
-
-
-def corpus(work: Path, count: int) -> Path:
-    """Return a generated corpus of `count` articles (made once per work folder)."""
-    folder = work / f"corpus-{count}"
-    marker = folder / ".complete"
-    if not marker.exists():
-        shutil.rmtree(folder, ignore_errors=True)
-        log(f"writing a corpus of {count} articles")
-        write_corpus(folder, count)
-        marker.write_text("ok")
-    return folder
 
 
 ROOT = Path(__file__).resolve().parent.parent
