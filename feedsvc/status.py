@@ -24,17 +24,34 @@ log = logging.getLogger(__name__)
 WRITER, SUPERVISOR = "writer.json", "supervisor.json"
 
 
+_FAILING: set[Path] = set()  # state files that could not be written (logged once)
+
+
 def write_state(folder: Path, name: str, state: dict[str, Any]) -> bool:
-    """Replace one state file; return False (never raise) when it cannot be written."""
+    """Replace one state file; return False (never raise) when it cannot be written.
+
+    A failure is logged once (and its end once): health cannot see this process meanwhile.
+    """
     temporary = folder / f".{name}.{os.getpid()}.tmp"
     try:
         folder.mkdir(mode=0o700, parents=True, exist_ok=True)
         temporary.write_text(json.dumps(state, sort_keys=True), encoding="utf-8")
         os.replace(temporary, folder / name)
-    except OSError:
+    except OSError as exc:
         with contextlib.suppress(OSError):
             temporary.unlink(missing_ok=True)
+        if folder / name not in _FAILING:
+            _FAILING.add(folder / name)
+            log.warning(
+                "cannot write %s: %s; /healthz and `feedsvc status` cannot see this process "
+                "until it can (check FEEDSVC_RUN_DIR)",
+                folder / name,
+                exc.strerror or exc,
+            )
         return False
+    if folder / name in _FAILING:
+        _FAILING.discard(folder / name)
+        log.info("%s is written again", folder / name)
     return True
 
 

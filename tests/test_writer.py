@@ -243,3 +243,21 @@ def test_feedsvc_status_says_what_health_says(seeds: Path, tmp_path: Path) -> No
     stopped = subprocess.run(command, env=env, capture_output=True, text=True, timeout=30)
     assert stopped.returncode == 1
     assert "not running" in stopped.stdout
+
+
+def test_a_state_file_that_cannot_be_written_is_logged_once(
+    tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    from feedsvc.status import write_state
+
+    blocked = tmp_path / "not-a-folder"
+    blocked.write_text("a file where the run folder should be", encoding="utf-8")
+    with caplog.at_level("INFO", logger="feedsvc.status"):
+        assert not write_state(blocked, "writer.json", {"a": 1})
+        assert not write_state(blocked, "writer.json", {"a": 2})
+        blocked.unlink()
+        assert write_state(blocked, "writer.json", {"a": 3})
+    messages = [record.getMessage() for record in caplog.records]
+    assert sum("cannot write" in m for m in messages) == 1
+    assert sum("is written again" in m for m in messages) == 1
+    assert json.loads((blocked / "writer.json").read_text()) == {"a": 3}
