@@ -28,6 +28,9 @@ def create_app(
 
     if settings is None:
         settings = load_settings(os.environ, test_config)
+    from feedsvc.icons import icons_for
+
+    icons_for(settings)  # drawn once per process, now: an unusable icon file stops the start
     app = web.SiteFlask(__name__, static_folder=None)
     app.config["FEEDSVC"] = settings
     web.init_app(app)

@@ -77,6 +77,7 @@ class Settings:
     export_dir: Path = field(default_factory=lambda: Path("instance/site").resolve())
     deploy_target: str | None = None  # continuous publishing: where the writer deploys
     s3_endpoint: str | None = None  # an S3-compatible service's endpoint (R2, B2, MinIO)
+    site_icon: Path | None = None  # a PNG the icons are made from (default: drawn from the title)
 
     @property
     def cards(self) -> Path:
@@ -176,6 +177,17 @@ def _path(name: str, value: Any) -> Path:
     return Path(_text(name, value))
 
 
+def _icon_file(name: str, value: Any) -> Path:
+    from feedsvc.icons import check_source  # Pillow: only when the setting is given
+
+    path = Path(_text(name, value))
+    try:
+        check_source(path)
+    except ValueError as exc:
+        raise ConfigError(name, str(exc)) from None
+    return path
+
+
 # setting name (after FEEDSVC_) -> (Settings field, or "site." + Site field; parser)
 _TABLE: dict[str, tuple[str, Callable[[str, Any], Any]]] = {
     "SEEDS_DIR": ("seeds_dir", _path),
@@ -210,6 +222,7 @@ _TABLE: dict[str, tuple[str, Callable[[str, Any], Any]]] = {
     "EXPORT_DIR": ("export_dir", _path),
     "DEPLOY": ("deploy_target", _optional_text),
     "S3_ENDPOINT": ("s3_endpoint", _optional_url),
+    "SITE_ICON": ("site_icon", _icon_file),
 }
 
 

@@ -24,6 +24,7 @@ from feedsvc.catalog import Catalog, Record
 from feedsvc.config import Settings
 from feedsvc.dates import iso_seconds
 from feedsvc.feeds import rfc3339
+from feedsvc.icons import icons_for
 
 
 def _digest(*parts: object) -> str:
@@ -130,6 +131,9 @@ def fingerprints(catalog: Catalog, settings: Settings) -> dict[str, str]:
     for name in exported_names():
         found[urlmap.static(name)] = "constant"
     found[urlmap.ROBOTS] = "constant"
+    for name in icons_for(settings).files:  # settings decide them (the export's build digest)
+        found[urlmap.icon(name)] = "constant"
+    found[urlmap.FAVICON] = found[urlmap.APPLE_TOUCH_ICON] = "constant"
     for old, new in catalog.aliases():
         found[urlmap.article(old)] = _digest("redirect", urlmap.article(new))
     return found

@@ -53,6 +53,9 @@ class FeedInfo:
     next_archive_url: str | None = None  # the next newer archive document
     hub_url: str | None = None  # a WebSub hub that readers may subscribe through
     tombstones: tuple[Tombstone, ...] = ()  # withdrawn articles (RFC 6721; Atom only)
+    icon_url: str | None = None  # a small square icon (Atom icon, RSS image, JSON favicon)
+    icon_size: int = 64  # its width and height (RSS allows at most 144)
+    logo_url: str | None = None  # a large square icon (Atom logo, JSON Feed icon)
 
     def history_links(self) -> list[tuple[str, str]]:
         """Return the RFC 5005 links as (rel, href) pairs."""
@@ -183,6 +186,10 @@ def build_atom(info: FeedInfo, records: Sequence[Record]) -> bytes:
     """Return an Atom 1.0 document of `records` (given newest first)."""
     fg = _generator(info, ATOM.media_type)
     fg.subtitle(info.subtitle)
+    if info.icon_url:
+        fg.icon(info.icon_url)
+    if info.logo_url:
+        fg.logo(info.logo_url)
     for record in records:
         fe = _entry(fg, record, info.site)
         fe.author({"name": record.author or info.site.author})
@@ -195,6 +202,9 @@ def build_rss(info: FeedInfo, records: Sequence[Record]) -> bytes:
     """Return an RSS 2.0 document of `records` (given newest first)."""
     fg = _generator(info, RSS.media_type)
     fg.description(info.subtitle)
+    if info.icon_url:  # title and link as the channel's: readers check they match
+        size = str(info.icon_size)
+        fg.image(info.icon_url, info.title, info.page_url, size, size)
     fg.load_extension("dc", atom=False, rss=True)
     for record, published in zip(records, rss_dates(records), strict=True):
         fe = _entry(fg, record, info.site)
@@ -218,6 +228,10 @@ def build_json(info: FeedInfo, records: Sequence[Record]) -> bytes:
         "authors": [author],
         "language": info.site.language,
     }
+    if info.logo_url:
+        document["icon"] = info.logo_url
+    if info.icon_url:
+        document["favicon"] = info.icon_url
     if info.prev_archive_url:
         document["next_url"] = info.prev_archive_url  # JSON Feed pages towards older items
     if info.hub_url:

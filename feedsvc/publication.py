@@ -15,6 +15,7 @@ from feedsvc.catalog.identity import feed_id
 from feedsvc.config import Settings
 from feedsvc.errors import NotFound
 from feedsvc.feeds import FeedFormat, FeedInfo
+from feedsvc.icons import LARGE, SMALL, icons_for
 
 STYLESHEET_PATH = urlmap.static("feed.xsl")
 
@@ -102,6 +103,7 @@ class Publication:
         else:
             raise NotFound("archive block", str(block))
         section = scope.section
+        icons = icons_for(self.settings)
         info = FeedInfo(
             id=feed_id(self.catalog.identity(), scope.slug),
             title=f"{site.title}: {section.name}" if section else site.title,
@@ -116,6 +118,9 @@ class Publication:
             archive=block is not None,
             hub_url=self.settings.websub_hub,
             tombstones=tuple(tombstones),
+            icon_url=icons.url(site.url, f"icon-{SMALL}.png"),
+            icon_size=SMALL,
+            logo_url=icons.url(site.url, f"icon-{LARGE}.png"),
             **{name: site.absolute(path) if path else None for name, path in links.items()},
         )
         full = block is not None and block * size <= self.catalog.slots(section_slug=scope.slug)

@@ -14,6 +14,7 @@ from dataclasses import dataclass
 
 FEED_FILENAMES = ("atom.xml", "rss.xml", "feed.json")
 SITEMAP_PART_SIZE = 10_000  # URLs in one sitemap file: well under the protocol's 50,000
+ICON_SIZES = (32, 64, 180, 512)  # the square PNG icons (feedsvc.icons draws them)
 
 # Flask/Werkzeug rule of every endpoint the web layer serves.
 RULES: dict[str, str] = {
@@ -37,6 +38,9 @@ RULES: dict[str, str] = {
     "sitemap_part": "/sitemaps/<int(min=1):number>.xml",
     "robots": "/robots.txt",
     "static": "/static/<path:name>",
+    "icon": "/icons/<name>",
+    "favicon": "/favicon.ico",
+    "apple_touch_icon": "/apple-touch-icon.png",
     "health": "/healthz",
 }
 
@@ -48,6 +52,7 @@ FEEDS_PAGE, OPML, SITEMAP, ROBOTS, OEMBED, HEALTH = (
     "/oembed",
     "/healthz",
 )
+FAVICON, APPLE_TOUCH_ICON = RULES["favicon"], RULES["apple_touch_icon"]
 
 
 def pages(count: int, size: int) -> int:
@@ -140,6 +145,11 @@ def static(name: str) -> str:
     return f"/static/{name}"
 
 
+def icon(name: str) -> str:
+    """Return the path of one of the publication's icons (its fingerprinted file name)."""
+    return f"/icons/{name}"
+
+
 # Path segments that vary, as the :placeholders of `_headers` and the nginx config.
 PLACEHOLDERS: tuple[tuple[re.Pattern[str], str], ...] = (
     (re.compile(r"^/articles/[^/]+/"), "/articles/:slug/"),
@@ -206,13 +216,16 @@ def all_paths(
     live_articles: int,
     sections: int,
     assets: Iterable[str],
+    icons: Iterable[str] = (),
     page_size: int,
     feed_size: int,
 ) -> Iterator[str]:
     """Yield every path a static export holds (redirects of old slugs apart).
 
     `scopes` are the site (section_slug None) and each section; `articles` are (slug, card
-    version) of live articles; `assets` are the names under /static/ to export.
+    version) of live articles; `assets` are the names under /static/ to export; `icons` the
+    fingerprinted names of the publication's icons (with them come /favicon.ico and
+    /apple-touch-icon.png).
     """
     scopes = list(scopes)
     for counts in scopes:
@@ -226,6 +239,11 @@ def all_paths(
         yield from article_paths(slug, version)
     for name in assets:
         yield static(name)
+    icons = list(icons)
+    for name in icons:
+        yield icon(name)
+    if icons:
+        yield from (FAVICON, APPLE_TOUCH_ICON)
 
 
 def redirect(old_slug: str, new_slug: str) -> tuple[str, str]:

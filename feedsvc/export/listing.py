@@ -10,6 +10,7 @@ from feedsvc.assets import exported_names
 from feedsvc.cards import card_for
 from feedsvc.catalog import Catalog, open_catalog
 from feedsvc.config import Settings
+from feedsvc.icons import icons_for
 
 
 def _articles(catalog: Catalog, site_title: str) -> Iterator[tuple[str, str]]:
@@ -39,6 +40,7 @@ def site_paths(settings: Settings) -> tuple[list[str], list[tuple[str, str]]]:
                 live_articles=catalog.count(),
                 sections=len(sections),
                 assets=exported_names(),
+                icons=icons_for(settings).files,
                 page_size=settings.page_size,
                 feed_size=settings.feed_size,
             )

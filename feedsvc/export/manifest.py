@@ -16,6 +16,7 @@ from pathlib import Path
 from typing import Any
 
 from feedsvc.config import Settings, to_environ
+from feedsvc.icons import icons_for
 
 NAME = ".feedsvc-manifest.json"
 FORMAT = 1
@@ -77,7 +78,8 @@ def code_digest() -> str:
 def build_digest(settings: Settings, *, gzip: bool, brotli: bool, include: tuple[str, ...]) -> str:
     """Return a digest of everything besides the catalog that an export's bytes depend on."""
     environ = {k: v for k, v in to_environ(settings).items() if k not in _RUNTIME}
-    parts = [code_digest(), sorted(environ.items()), gzip, brotli, list(include)]
+    icons = icons_for(settings).digest  # FEEDSVC_SITE_ICON names a file: its bytes count too
+    parts = [code_digest(), sorted(environ.items()), icons, gzip, brotli, list(include)]
     return hashlib.sha256(json.dumps(parts).encode()).hexdigest()[:32]
 
 

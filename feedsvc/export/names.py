@@ -21,6 +21,7 @@ MEDIA_TYPES: dict[str, frozenset[str]] = {
     ".xsl": frozenset({"application/xslt+xml"}),
     ".svg": frozenset({"image/svg+xml"}),
     ".png": frozenset({"image/png"}),
+    ".ico": frozenset({"image/x-icon", "image/vnd.microsoft.icon"}),
 }
 COMPRESSIBLE = frozenset({".html", ".xml", ".json", ".opml", ".txt", ".css", ".xsl", ".svg"})
 DEPLOY_FILES = ("_headers", "_redirects", "_nginx.conf")

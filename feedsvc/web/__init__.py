@@ -10,7 +10,7 @@ from werkzeug.routing import MapAdapter
 
 from feedsvc import headers
 from feedsvc.errors import CatalogError, NotFound
-from feedsvc.web import assets, context, embeds, health, pages, syndication
+from feedsvc.web import assets, context, embeds, health, icons, pages, syndication
 
 # Paths of machine-readable documents: their errors are plain text, not HTML pages.
 _DOCUMENT_SUFFIXES = (".xml", ".json", ".opml", ".txt", ".xsl", ".css", ".png")
@@ -100,6 +100,7 @@ def init_app(app: Flask) -> None:
     app.register_blueprint(syndication.bp)
     app.register_blueprint(health.bp)
     app.register_blueprint(assets.bp)
+    app.register_blueprint(icons.bp)
     app.register_blueprint(embeds.bp)
     app.register_error_handler(NotFound, _not_found)
     app.register_error_handler(InternalServerError, _internal_error)

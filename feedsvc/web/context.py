@@ -12,6 +12,7 @@ from feedsvc.assets import asset_url
 from feedsvc.catalog import Catalog, CatalogWatch
 from feedsvc.config import Settings
 from feedsvc.feeds import FORMATS
+from feedsvc.icons import TOUCH, icons_for
 from feedsvc.publication import Publication, Scope
 
 # What a 200 document is, for `finish`; feedsvc/headers.py holds every kind and its value.
@@ -66,6 +67,7 @@ def feed_links(scope: Scope) -> list[dict[str, str]]:
 def page_context(section_scope: Scope | None = None) -> dict[str, Any]:
     """Return what the base template needs: the site, feed links, the stylesheet URL."""
     site = settings().site
+    icons = icons_for(settings())
     links = feed_links(Scope())
     if section_scope is not None and section_scope.section is not None:
         links += feed_links(section_scope)
@@ -73,5 +75,7 @@ def page_context(section_scope: Scope | None = None) -> dict[str, Any]:
         "site": site,
         "feed_links": links,
         "stylesheet": asset_url(site, "site.css"),
-        "icon": asset_url(site, "icon.svg"),
+        "icon": icons.url(site.url, "icon.svg"),
+        "icon_png": icons.url(site.url, "icon-32.png"),
+        "touch_icon": icons.url(site.url, f"icon-{TOUCH}.png"),
     }
