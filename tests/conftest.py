@@ -99,6 +99,20 @@ def runner() -> CliRunner:
     return CliRunner()
 
 
+def feedsvc_command(seeds: Path, database: Path, *args: str) -> list[str]:
+    """Return the command line of `python -m feedsvc` over a seeds folder and a catalog."""
+    return [
+        sys.executable,
+        "-m",
+        "feedsvc",
+        "--seeds-dir",
+        str(seeds),
+        "--database",
+        str(database),
+        *args,
+    ]
+
+
 def free_port() -> int:
     """Return a free TCP port on the loopback interface."""
     with socket.socket() as sock:

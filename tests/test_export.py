@@ -28,7 +28,15 @@ from feedsvc.cli import cli
 from feedsvc.export import BuildError, build, file_name
 from feedsvc.export.names import check_type as _check_type
 
-from .conftest import SITE_URL, T0, free_port, run_ingest, start_nginx, write_article
+from .conftest import (
+    SITE_URL,
+    T0,
+    feedsvc_command,
+    free_port,
+    run_ingest,
+    start_nginx,
+    write_article,
+)
 from .corpus import write_corpus
 
 
@@ -268,7 +276,6 @@ def test_real_nginx_serves_the_export(
 
 def test_cli_build_does_not_log_every_url(seeds: Path, tmp_path: Path) -> None:
     import subprocess
-    import sys
 
     env = {k: v for k, v in os.environ.items() if not k.startswith("FEEDSVC_")}
     result = subprocess.run(
@@ -296,19 +303,7 @@ def test_cli_build_does_not_log_every_url(seeds: Path, tmp_path: Path) -> None:
 
 
 def _build_command(seeds: Path, database: Path, out: Path, jobs: int) -> list[str]:
-    return [
-        sys.executable,
-        "-m",
-        "feedsvc",
-        "--seeds-dir",
-        str(seeds),
-        "--database",
-        str(database),
-        "build",
-        str(out),
-        "--jobs",
-        str(jobs),
-    ]
+    return feedsvc_command(seeds, database, "build", str(out), "--jobs", str(jobs))
 
 
 def _leftovers(out: Path) -> list[Path]:

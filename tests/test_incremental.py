@@ -23,7 +23,7 @@ from feedsvc.export.manifest import NAME, load
 
 from .conftest import SITE_URL, T0, run_ingest
 from .corpus import write_corpus
-from .test_urlmap import Newsroom
+from .test_urlmap import newsroom_app
 
 
 def contents(root: Path) -> dict[str, str]:
@@ -47,25 +47,9 @@ def contents(root: Path) -> dict[str, str]:
 def test_incremental_builds_equal_full_builds(
     tmp_path: Path, database: Path, catalog: Catalog, seed: int
 ) -> None:
-    folder = tmp_path / "news"
-    folder.mkdir()
     rng = random.Random(seed)
-    newsroom = Newsroom(folder, rng)
-    for _ in range(8):
-        newsroom.step()
-    moment = T0
-    run_ingest(catalog, folder, now=moment)
-    app = create_app(
-        {
-            "SEEDS_DIR": folder,
-            "DATABASE": database,
-            "SITE_URL": SITE_URL,
-            "FEED_SIZE": 3,
-            "PAGE_SIZE": 2,
-            "CARD_DIR": tmp_path / "cards",
-            "TOMBSTONE_DAYS": 2,
-        }
-    )
+    newsroom, app = newsroom_app(tmp_path, database, catalog, rng, articles=8)
+    folder, moment = newsroom.folder, T0
     site = tmp_path / "site"
     first = build(app, site, gzip=True)
     assert first.full

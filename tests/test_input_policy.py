@@ -18,7 +18,7 @@ from feedsvc import create_app
 from feedsvc.catalog import Catalog
 from feedsvc.cli import EXIT_PROBLEMS, cli
 
-from .conftest import SITE_URL, T0, article_text, run_ingest, without_root_powers
+from .conftest import SITE_URL, T0, article_text, feedsvc_command, run_ingest, without_root_powers
 
 GOOD = {
     "good_one": article_text("World News", "A good story", ["It is fine."]),
@@ -161,16 +161,7 @@ def test_a_file_breaking_later_keeps_its_last_good_version(catalog: Catalog, mix
 
 def test_a_permission_change_is_reported_when_seen(seeds: Path, tmp_path: Path) -> None:
     database = tmp_path / "perm.sqlite3"
-    command = [
-        sys.executable,
-        "-m",
-        "feedsvc",
-        "--seeds-dir",
-        str(seeds),
-        "--database",
-        str(database),
-        "ingest",
-    ]
+    command = feedsvc_command(seeds, database, "ingest")
     env = {**os.environ, "FEEDSVC_SETTLE_MS": "0"}
     first = subprocess.run(command, capture_output=True, text=True, timeout=60, env=env)
     assert "added 3" in first.stdout, first.stderr

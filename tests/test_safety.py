@@ -18,7 +18,7 @@ from click.testing import CliRunner
 from feedsvc.catalog import Catalog
 from feedsvc.cli import EXIT_ERROR, cli
 
-from .conftest import T0, run_ingest, without_root_powers
+from .conftest import T0, feedsvc_command, run_ingest, without_root_powers
 from .corpus import write_corpus
 
 COUNT = 10_000
@@ -32,16 +32,7 @@ def _whole_corpus_at_once(monkeypatch: pytest.MonkeyPatch) -> None:
 
 
 def _ingest_command(seeds: Path, database: Path) -> list[str]:
-    return [
-        sys.executable,
-        "-m",
-        "feedsvc",
-        "--seeds-dir",
-        str(seeds),
-        "--database",
-        str(database),
-        "ingest",
-    ]
+    return feedsvc_command(seeds, database, "ingest")
 
 
 def _counts(database: Path) -> tuple[int, int, int, int]:

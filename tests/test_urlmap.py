@@ -128,18 +128,17 @@ class Newsroom:
         return op
 
 
-@pytest.mark.parametrize("seed", range(6))
-def test_the_dependency_answer_is_exactly_the_urls_whose_bytes_differ(
-    tmp_path: Path, database: Path, catalog: Catalog, seed: int
-) -> None:
-    folder = tmp_path / f"news-{seed}"
+def newsroom_app(
+    tmp_path: Path, database: Path, catalog: Catalog, rng: random.Random, *, articles: int
+) -> tuple[Newsroom, Flask]:
+    """Return a folder of random articles, ingested at T0, and an app over it with small
+    feeds and pages (so that paging and archive blocks are exercised)."""
+    folder = tmp_path / "news"
     folder.mkdir()
-    rng = random.Random(seed)
     newsroom = Newsroom(folder, rng)
-    for _ in range(7):
+    for _ in range(articles):
         newsroom.step()
-    moment = T0
-    run_ingest(catalog, folder, now=moment)
+    run_ingest(catalog, folder, now=T0)
     app = create_app(
         {
             "SEEDS_DIR": folder,
@@ -151,6 +150,16 @@ def test_the_dependency_answer_is_exactly_the_urls_whose_bytes_differ(
             "TOMBSTONE_DAYS": 2,
         }
     )
+    return newsroom, app
+
+
+@pytest.mark.parametrize("seed", range(6))
+def test_the_dependency_answer_is_exactly_the_urls_whose_bytes_differ(
+    tmp_path: Path, database: Path, catalog: Catalog, seed: int
+) -> None:
+    rng = random.Random(seed)
+    newsroom, app = newsroom_app(tmp_path, database, catalog, rng, articles=7)
+    folder, moment = newsroom.folder, T0
     settings = app.config["FEEDSVC"]
     before = fingerprints(catalog, settings)
     rendered = _render(app, set(before))

@@ -5,6 +5,7 @@ from __future__ import annotations
 import logging
 import os
 import sys
+from contextlib import nullcontext
 from dataclasses import replace
 from pathlib import Path
 
@@ -191,24 +192,22 @@ def export_site(
 
     print_report(ingest_settled(settings, on_wait=waiting)[0])
     app = create_app(settings=replace(settings, access_log=False))  # an export is not traffic
-    if sys.stderr.isatty():
-        with click.progressbar(length=1, label="exporting", file=sys.stderr) as bar:
+    bar = click.progressbar(length=1, label="exporting", file=sys.stderr)
+    with bar if sys.stderr.isatty() else nullcontext() as shown:
 
-            def total(count: int) -> None:
-                bar.length = count
+        def total(count: int) -> None:
+            bar.length = count
 
-            report = export(
-                app,
-                out_dir,
-                include=include,
-                gzip=gz,
-                brotli=br,
-                jobs=jobs,
-                progress=bar.update,
-                on_total=total,
-            )
-    else:
-        report = export(app, out_dir, include=include, gzip=gz, brotli=br, jobs=jobs)
+        report = export(
+            app,
+            out_dir,
+            include=include,
+            gzip=gz,
+            brotli=br,
+            jobs=jobs,
+            progress=bar.update if shown is not None else None,
+            on_total=total if shown is not None else None,
+        )
     click.echo(
         f"exported {len(report.files)} URLs and {len(report.redirects)} redirects to "
         f"{report.out_dir}: {report.written} files written, {report.unchanged} unchanged, "
