@@ -1,0 +1,84 @@
+"""Who the publication is on the fediverse: the site's actor and one per section, and the
+account names (`acct:name@host`) WebFinger resolves to them."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from urllib.parse import urlsplit
+
+from text_unidecode import unidecode
+
+from feedsvc import urlmap
+from feedsvc.config import Settings
+
+_NOT_NAME = re.compile(r"[^a-z0-9_]+")
+
+
+def username(text: str) -> str:
+    """Return an account name Mastodon accepts ([a-z0-9_]) made from a title or slug."""
+    name = _NOT_NAME.sub("_", unidecode(text).lower()).strip("_")
+    return name[:30] or "news"
+
+
+def site_username(settings: Settings) -> str:
+    """Return the site actor's account name (FEEDSVC_FEDIVERSE_NAME, or from the title)."""
+    return settings.fediverse_name or username(settings.site.title)
+
+
+def account_host(settings: Settings) -> str:
+    """Return the host of every account: the site URL's host, with its port where it has one."""
+    return urlsplit(settings.site.url).netloc.lower()
+
+
+@dataclass(frozen=True, slots=True)
+class Actor:
+    """One of the publication's actors: the site's (section_slug None) or a section's."""
+
+    section_slug: str | None
+    username: str
+    name: str
+
+    @property
+    def scope(self) -> str:
+        """Return the key its followers are kept under: '' for the site, else the slug."""
+        return self.section_slug or ""
+
+    def id(self, settings: Settings) -> str:
+        """Return the actor's id (the absolute URL of its document)."""
+        return settings.site.absolute(urlmap.actor(self.section_slug))
+
+    def key_id(self, settings: Settings) -> str:
+        """Return the id of the actor's public key."""
+        return self.id(settings) + "#main-key"
+
+    def page(self, settings: Settings) -> str:
+        """Return the HTML page the actor stands for."""
+        return settings.site.absolute(urlmap.listing(self.section_slug))
+
+    def account(self, settings: Settings) -> str:
+        """Return its `acct:` URI."""
+        return f"acct:{self.username}@{account_host(settings)}"
+
+
+def site_actor(settings: Settings) -> Actor:
+    """Return the site's actor."""
+    return Actor(None, site_username(settings), settings.site.title)
+
+
+def section_actor(settings: Settings, slug: str, name: str) -> Actor:
+    """Return a section's actor: its account name is the section's slug."""
+    return Actor(slug, username(slug), f"{settings.site.title}: {name}")
+
+
+def actor_by_id(settings: Settings, url: str) -> tuple[str | None] | None:
+    """Return (section slug or None,) when `url` is one of the publication's actor ids."""
+    site = settings.site
+    if url == site.absolute(urlmap.actor(None)):
+        return (None,)
+    prefix, suffix = site.absolute("/sections/"), "/actor.json"
+    if url.startswith(prefix) and url.endswith(suffix):
+        slug = url[len(prefix) : -len(suffix)]
+        if slug and "/" not in slug and urlmap.actor(slug) == f"/sections/{slug}{suffix}":
+            return (slug,)
+    return None

@@ -1,0 +1,35 @@
+"""What can go wrong in federation, as feedsvc errors (subclasses of FeedsvcError)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from feedsvc.errors import FeedsvcError
+
+
+class KeyFileError(FeedsvcError):
+    """The publication's key file cannot be read or written."""
+
+    def __init__(self, path: Path, reason: str) -> None:
+        super().__init__(f"{path}: {reason}")
+        self.path = path
+        self.reason = reason
+
+
+class Rejected(FeedsvcError):
+    """An inbox request is refused: `status` is the HTTP answer (400, 401, 413, ...)."""
+
+    def __init__(self, status: int, reason: str) -> None:
+        super().__init__(reason)
+        self.status = status
+        self.reason = reason
+
+
+class FetchError(FeedsvcError):
+    """A remote document could not be fetched (refused address, timeout, size, status)."""
+
+    def __init__(self, url: str, reason: str, status: int | None = None) -> None:
+        super().__init__(f"{url[:200]}: {reason}")
+        self.url = url
+        self.reason = reason
+        self.status = status

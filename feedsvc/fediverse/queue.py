@@ -1,0 +1,156 @@
+"""The durable delivery queue: one row per (activity, inbox), in the federation store.
+
+A row is deleted only once its inbox said 2xx (or refused it for good), so a writer killed at
+any moment loses nothing: the next one clears the claims of the dead one and goes on (an
+activity may then arrive twice; receivers drop repeats by its id). A failed row is retried with
+exponential backoff; after `give_up` seconds it is dropped, and its inbox too when it has failed
+for as long (its followers are forgotten).
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Iterable
+from dataclasses import dataclass
+
+from feedsvc.fediverse.store import Store
+
+MAX_BACKOFF = 3600.0  # seconds between two tries at most
+
+
+@dataclass(frozen=True, slots=True)
+class Delivery:
+    """One activity to send to one inbox, signed by one of the publication's actors."""
+
+    id: int
+    inbox: str
+    signer: str
+    body: bytes
+    created: float
+    attempts: int
+
+
+def enqueue(store: Store, items: Iterable[tuple[str, str, bytes]], now: float | None = None) -> int:
+    """Queue (inbox, signer actor id, body) items in one transaction; return how many."""
+    with store.db:
+        return insert(store, items, now)
+
+
+def insert(store: Store, items: Iterable[tuple[str, str, bytes]], now: float | None = None) -> int:
+    """Queue items inside the caller's transaction; return how many."""
+    now = time.time() if now is None else now
+    rows = [(inbox, signer, body, now, now) for inbox, signer, body in items]
+    store.db.executemany(
+        "INSERT INTO deliveries (inbox, signer, body, created, next_at) VALUES (?, ?, ?, ?, ?)",
+        rows,
+    )
+    return len(rows)
+
+
+def release_claims(store: Store) -> int:
+    """Make rows claimed by a worker that is gone due again (call once at a worker's start)."""
+    with store.db:
+        cursor = store.db.execute("UPDATE deliveries SET claimed = 0 WHERE claimed = 1")
+    return cursor.rowcount
+
+
+def claim(store: Store, limit: int, now: float | None = None) -> list[Delivery]:
+    """Claim up to `limit` due rows, oldest due first."""
+    now = time.time() if now is None else now
+    with store.db:
+        rows = store.db.execute(
+            "SELECT id, inbox, signer, body, created, attempts FROM deliveries "
+            "WHERE claimed = 0 AND next_at <= ? ORDER BY next_at, id LIMIT ?",
+            (now, limit),
+        ).fetchall()
+        store.db.executemany(
+            "UPDATE deliveries SET claimed = 1 WHERE id = ?", [(row[0],) for row in rows]
+        )
+    return [Delivery(*row) for row in rows]
+
+
+def next_due(store: Store) -> float | None:
+    """Return when the next unclaimed row is due."""
+    row = store.db.execute("SELECT min(next_at) FROM deliveries WHERE claimed = 0").fetchone()
+    return None if row[0] is None else float(row[0])
+
+
+def _tally(store: Store, name: str) -> None:
+    store.db.execute(
+        "INSERT INTO tally (name, n) VALUES (?, 1) ON CONFLICT (name) DO UPDATE SET n = n + 1",
+        (name,),
+    )
+
+
+def delivered(store: Store, item: Delivery) -> None:
+    """Forget a row its inbox accepted; the inbox works."""
+    with store.db:
+        store.db.execute("DELETE FROM deliveries WHERE id = ?", (item.id,))
+        store.db.execute("DELETE FROM inboxes WHERE inbox = ?", (item.inbox,))
+        _tally(store, "delivered")
+
+
+def refused(store: Store, item: Delivery, reason: str) -> None:
+    """Drop a row its inbox refused for good (a 4xx other than 408 and 429)."""
+    with store.db:
+        store.db.execute("DELETE FROM deliveries WHERE id = ?", (item.id,))
+        store.db.execute("DELETE FROM inboxes WHERE inbox = ?", (item.inbox,))
+        _tally(store, "refused")
+    del reason  # logged by the caller
+
+
+def failed(
+    store: Store, item: Delivery, reason: str, *, base: float, give_up: float, now: float
+) -> bool:
+    """Schedule a retry of a failed row, or drop it after `give_up` seconds; return whether
+    its inbox is dead (failing for `give_up` seconds: its followers are then forgotten)."""
+    with store.db:
+        store.db.execute(
+            "INSERT OR IGNORE INTO inboxes (inbox, failing_since) VALUES (?, ?)",
+            (item.inbox, now),
+        )
+        since = store.db.execute(
+            "SELECT failing_since FROM inboxes WHERE inbox = ?", (item.inbox,)
+        ).fetchone()[0]
+        if now - item.created < give_up:
+            delay = min(MAX_BACKOFF, base * 2.0**item.attempts)
+            store.db.execute(
+                "UPDATE deliveries SET claimed = 0, attempts = attempts + 1, next_at = ?, "
+                "last_error = ? WHERE id = ?",
+                (now + delay, reason[:500], item.id),
+            )
+            return False
+        store.db.execute("DELETE FROM deliveries WHERE id = ?", (item.id,))
+        _tally(store, "dropped")
+    return now - float(since) >= give_up
+
+
+@dataclass(frozen=True, slots=True)
+class QueueState:
+    """What health shows of the queue."""
+
+    pending: int
+    retrying: int
+    oldest: float | None  # when the oldest queued row was made
+    overdue: float | None  # when the most overdue unclaimed row was due
+    followers: int
+    delivered: int
+    dropped: int
+    refused: int
+
+
+def queue_state(store: Store) -> QueueState:
+    """Return the queue's state."""
+    pending, retrying, oldest = store.db.execute(
+        "SELECT count(*), count(*) FILTER (WHERE attempts > 0), min(created) FROM deliveries"
+    ).fetchone()
+    return QueueState(
+        pending=int(pending),
+        retrying=int(retrying),
+        oldest=oldest,
+        overdue=next_due(store),
+        followers=store.follower_count(),
+        delivered=store.count("delivered"),
+        dropped=store.count("dropped"),
+        refused=store.count("refused"),
+    )
