@@ -34,6 +34,19 @@ _BLANK_LINES = re.compile(r"\n[ \t\f\v\u00a0\u3000]*\n\s*")
 
 
 @dataclass(frozen=True, slots=True)
+class ArticleImage:
+    """An article's own image, checked (feedsvc/images.py): what readers are told of it."""
+
+    name: str  # "<digest>.<ext>": the file name it is served under (its bytes decide it)
+    media_type: str  # image/jpeg, image/png or image/webp (from the bytes, not the name)
+    width: int  # as displayed (EXIF rotation applied)
+    height: int
+    length: int  # bytes
+    alt: str  # the front matter's image_alt; "" when none is given
+    source: str  # the file, relative to the articles folder
+
+
+@dataclass(frozen=True, slots=True)
 class Article:
     """One parsed article file; `key` is the file name without '.txt'."""
 
@@ -42,6 +55,7 @@ class Article:
     title: str
     paragraphs: tuple[str, ...]
     front: FrontMatter = field(default_factory=FrontMatter)
+    image: ArticleImage | None = None  # set by the folder once the image file is checked
     # A digest of what readers see: it changes exactly when the content does.
     content_hash: str = field(init=False, default="")
 
@@ -51,6 +65,8 @@ class Article:
         front = self.front.canonical()
         if front:
             parts.append(json.dumps(front, ensure_ascii=False, sort_keys=True))
+        if self.image is not None:  # its bytes (the name is their digest); alt is in `front`
+            parts.append("image:" + self.image.name)
         digest = hashlib.sha256("\x1e".join(parts).encode("utf-8")).hexdigest()
         object.__setattr__(self, "content_hash", digest)
 

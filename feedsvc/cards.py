@@ -159,11 +159,24 @@ def card_for(record: Record, site_title: str) -> Card:
     )
 
 
+def card_alt(record: Record) -> str:
+    """Return the text alternative of an article's preview card (what it shows)."""
+    return f"{record.title} — {record.section}, {human_date(record.published)}"
+
+
 class CardStore:
     """Cards on disk, by version: made once, shared by every worker, written atomically."""
 
     def __init__(self, folder: Path) -> None:
         self.folder = folder
+
+    def length(self, card: Card) -> int:
+        """Return the card's size in bytes (what RSS enclosures state): the kept file's,
+        else the card drawn (and kept) now."""
+        try:
+            return (self.folder / f"{card.version}.png").stat().st_size
+        except OSError:
+            return len(self.get(card))
 
     def get(self, card: Card) -> bytes:
         """Return the card's PNG, drawing and keeping it on first use."""

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import hashlib
 import os
-import re
 import tempfile
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field, replace
@@ -12,6 +11,7 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
+from feedsvc import setting_values as values
 from feedsvc.errors import ConfigError
 
 ENV_PREFIX = "FEEDSVC_"
@@ -78,6 +78,16 @@ class Settings:
     deploy_target: str | None = None  # continuous publishing: where the writer deploys
     s3_endpoint: str | None = None  # an S3-compatible service's endpoint (R2, B2, MinIO)
     site_icon: Path | None = None  # a PNG the icons are made from (default: drawn from the title)
+    # -- fediverse (issue 16): the site and each section as ActivityPub actors --
+    fediverse: bool = False
+    fediverse_name: str | None = None  # the site actor's account name (default: from the title)
+    fediverse_handle: str | None = None  # @user@host for fediverse:creator on every article
+    fediverse_authors: str | None = None  # "Name=@user@host; ..." per front-matter author
+    fediverse_allow_private: bool = False  # remote fetches may reach private addresses (tests)
+    fediverse_timeout: int = 10  # seconds a remote fetch or delivery may take
+    fediverse_concurrency: int = 4  # deliveries in flight at once
+    fediverse_retry_ms: int = 60_000  # first retry delay; doubles each time (at most an hour)
+    fediverse_give_up_seconds: int = 86_400  # a delivery (an inbox) failing this long is dropped
 
     @property
     def cards(self) -> Path:
@@ -98,131 +108,50 @@ class Settings:
         return Path(base) / f"feedsvc-{os.getuid()}-{digest}"
 
 
-def _site_url(name: str, value: Any) -> str:
-    text = str(value).strip()
-    parts = urlsplit(text)
-    if parts.scheme not in ("http", "https") or not parts.netloc:
-        raise ConfigError(name, f"{text!r} is not an absolute http(s) URL")
-    if parts.query or parts.fragment:
-        raise ConfigError(name, f"{text!r} must not have a query or fragment")
-    return f"{parts.scheme}://{parts.netloc}{parts.path}".rstrip("/")
-
-
-def _optional_url(name: str, value: Any) -> str | None:
-    text = str(value).strip()
-    if not text:
-        return None
-    parts = urlsplit(text)
-    if parts.scheme not in ("http", "https") or not parts.netloc:
-        raise ConfigError(name, f"{text!r} is not an absolute http(s) URL")
-    return text
-
-
-# RFC 4151: taggingEntity = authorityName "," date (YYYY, YYYY-MM or YYYY-MM-DD).
-_TAGGING_ENTITY = re.compile(
-    r"^(?P<authority>[a-z0-9](?:[a-z0-9.-]*[a-z0-9])?|[^@\s,]+@[a-z0-9.-]+),"
-    r"(?P<date>\d{4}(?:-(?:0[1-9]|1[0-2])(?:-(?:0[1-9]|[12]\d|3[01]))?)?)$"
-)
-
-
-def _tagging_entity(name: str, value: Any) -> str | None:
-    text = str(value).strip().lower().removeprefix("tag:").rstrip(":")
-    if not text:
-        return None
-    if not _TAGGING_ENTITY.match(text):
-        raise ConfigError(
-            name,
-            f"{value!r} is not an RFC 4151 tagging entity such as 'news.example.org,2024-03-01' "
-            "(a domain or e-mail address you owned on that date)",
-        )
-    return text
-
-
-def _optional_text(name: str, value: Any) -> str | None:
-    return str(value).strip() or None
-
-
-def _text(name: str, value: Any) -> str:
-    text = str(value).strip()
-    if not text:
-        raise ConfigError(name, "must not be empty")
-    return text
-
-
-def _whole(low: int, high: int) -> Callable[[str, Any], int]:
-    def parse(name: str, value: Any) -> int:
-        try:
-            number = int(value)
-        except (TypeError, ValueError):
-            raise ConfigError(name, f"{value!r} is not a whole number") from None
-        if not low <= number <= high:
-            raise ConfigError(name, f"{number} is not between {low} and {high}")
-        return number
-
-    return parse
-
-
-def _flag(name: str, value: Any) -> bool:
-    if isinstance(value, bool):
-        return value
-    text = str(value).strip().lower()
-    if text in ("1", "true", "yes", "on"):
-        return True
-    if text in ("0", "false", "no", "off", ""):
-        return False
-    raise ConfigError(name, f"{value!r} is not a yes/no value (use 1 or 0)")
-
-
-def _path(name: str, value: Any) -> Path:
-    return Path(_text(name, value))
-
-
-def _icon_file(name: str, value: Any) -> Path:
-    from feedsvc.icons import check_source  # Pillow: only when the setting is given
-
-    path = Path(_text(name, value))
-    try:
-        check_source(path)
-    except ValueError as exc:
-        raise ConfigError(name, str(exc)) from None
-    return path
-
-
 # setting name (after FEEDSVC_) -> (Settings field, or "site." + Site field; parser)
 _TABLE: dict[str, tuple[str, Callable[[str, Any], Any]]] = {
-    "SEEDS_DIR": ("seeds_dir", _path),
-    "DATABASE": ("database", _path),
-    "SITE_URL": ("site.url", _site_url),
-    "SITE_TITLE": ("site.title", _text),
-    "SITE_DESCRIPTION": ("site.description", _text),
-    "SITE_AUTHOR": ("site.author", _text),
-    "SITE_LANGUAGE": ("site.language", _text),
-    "SITE_LOCALE": ("site.locale", _text),
-    "FEED_SIZE": ("feed_size", _whole(1, 10_000)),
-    "PAGE_SIZE": ("page_size", _whole(1, 1_000)),
-    "CARD_DIR": ("card_dir", _path),
-    "FEED_MAX_AGE": ("feed_max_age", _whole(0, 31_536_000)),
-    "PAGE_MAX_AGE": ("page_max_age", _whole(0, 31_536_000)),
-    "CACHE_MB": ("cache_mb", _whole(1, 65_536)),
-    "STATE_CHECK_MS": ("state_check_ms", _whole(0, 60_000)),
-    "TRUST_PROXY": ("trust_proxy", _flag),
-    "ACCESS_LOG": ("access_log", _flag),
-    "MAX_FILE_KB": ("max_file_kb", _whole(1, 1_048_576)),
-    "TOMBSTONE_DAYS": ("tombstone_days", _whole(0, 36_500)),
-    "WATCH": ("watch", _flag),
-    "RESCAN_SECONDS": ("rescan_seconds", _whole(1, 86_400)),
-    "WEBSUB_HUB": ("websub_hub", _optional_url),
-    "SETTLE_MS": ("settle_ms", _whole(0, 60_000)),
-    "PUBLICATION_ID": ("publication_id", _tagging_entity),
-    "BACKUPS": ("backups", _whole(0, 1000)),
-    "BACKUP_HOURS": ("backup_hours", _whole(1, 8760)),
-    "HEALTH_MAX_LAG": ("health_max_lag", _whole(1, 86_400)),
-    "WRITER_STALL_SECONDS": ("writer_stall_seconds", _whole(5, 86_400)),
-    "RUN_DIR": ("run_dir", _path),
-    "EXPORT_DIR": ("export_dir", _path),
-    "DEPLOY": ("deploy_target", _optional_text),
-    "S3_ENDPOINT": ("s3_endpoint", _optional_url),
-    "SITE_ICON": ("site_icon", _icon_file),
+    "SEEDS_DIR": ("seeds_dir", values.path),
+    "DATABASE": ("database", values.path),
+    "SITE_URL": ("site.url", values.site_url),
+    "SITE_TITLE": ("site.title", values.text),
+    "SITE_DESCRIPTION": ("site.description", values.text),
+    "SITE_AUTHOR": ("site.author", values.text),
+    "SITE_LANGUAGE": ("site.language", values.text),
+    "SITE_LOCALE": ("site.locale", values.text),
+    "FEED_SIZE": ("feed_size", values.whole(1, 10_000)),
+    "PAGE_SIZE": ("page_size", values.whole(1, 1_000)),
+    "CARD_DIR": ("card_dir", values.path),
+    "FEED_MAX_AGE": ("feed_max_age", values.whole(0, 31_536_000)),
+    "PAGE_MAX_AGE": ("page_max_age", values.whole(0, 31_536_000)),
+    "CACHE_MB": ("cache_mb", values.whole(1, 65_536)),
+    "STATE_CHECK_MS": ("state_check_ms", values.whole(0, 60_000)),
+    "TRUST_PROXY": ("trust_proxy", values.flag),
+    "ACCESS_LOG": ("access_log", values.flag),
+    "MAX_FILE_KB": ("max_file_kb", values.whole(1, 1_048_576)),
+    "TOMBSTONE_DAYS": ("tombstone_days", values.whole(0, 36_500)),
+    "WATCH": ("watch", values.flag),
+    "RESCAN_SECONDS": ("rescan_seconds", values.whole(1, 86_400)),
+    "WEBSUB_HUB": ("websub_hub", values.optional_url),
+    "SETTLE_MS": ("settle_ms", values.whole(0, 60_000)),
+    "PUBLICATION_ID": ("publication_id", values.tagging_entity),
+    "BACKUPS": ("backups", values.whole(0, 1000)),
+    "BACKUP_HOURS": ("backup_hours", values.whole(1, 8760)),
+    "HEALTH_MAX_LAG": ("health_max_lag", values.whole(1, 86_400)),
+    "WRITER_STALL_SECONDS": ("writer_stall_seconds", values.whole(5, 86_400)),
+    "RUN_DIR": ("run_dir", values.path),
+    "EXPORT_DIR": ("export_dir", values.path),
+    "DEPLOY": ("deploy_target", values.optional_text),
+    "S3_ENDPOINT": ("s3_endpoint", values.optional_url),
+    "SITE_ICON": ("site_icon", values.icon_file),
+    "FEDIVERSE": ("fediverse", values.flag),
+    "FEDIVERSE_NAME": ("fediverse_name", values.account_name),
+    "FEDIVERSE_HANDLE": ("fediverse_handle", values.handle),
+    "FEDIVERSE_AUTHORS": ("fediverse_authors", values.author_handles),
+    "FEDIVERSE_ALLOW_PRIVATE": ("fediverse_allow_private", values.flag),
+    "FEDIVERSE_TIMEOUT": ("fediverse_timeout", values.whole(1, 120)),
+    "FEDIVERSE_CONCURRENCY": ("fediverse_concurrency", values.whole(1, 64)),
+    "FEDIVERSE_RETRY_MS": ("fediverse_retry_ms", values.whole(10, 3_600_000)),
+    "FEDIVERSE_GIVE_UP_SECONDS": ("fediverse_give_up_seconds", values.whole(1, 30 * 86_400)),
 }
 
 

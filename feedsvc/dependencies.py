@@ -23,8 +23,10 @@ from feedsvc.cards import card_for
 from feedsvc.catalog import Catalog, Record
 from feedsvc.config import Settings
 from feedsvc.dates import iso_seconds
+from feedsvc.fediverse.digests import fediverse_fingerprints
 from feedsvc.feeds import rfc3339
 from feedsvc.icons import icons_for
+from feedsvc.publication import PREVIEW_SIZE
 
 
 def _digest(*parts: object) -> str:
@@ -42,21 +44,39 @@ class _Article:
     updated: datetime
     full: str  # everything a feed entry or the permalink page shows
     teaser: str  # what a list page shows
+    preview: str  # what a subscribe page shows
     embed: str
     oembed: str
     card: str  # the preview card's version
+    image: str | None = None  # its own image's fingerprinted name (None: the card stands in)
 
 
 @dataclass(slots=True)
 class _Scope:
-    name: str | None  # the section's name (None: the whole site)
+    name: str | None  # the section's, tag's or author's name (None: the whole site)
     articles: list[_Article] = field(default_factory=list)  # newest first
+    places: list[int] = field(default_factory=list)  # each article's archive place
     slots: int = 0
+
+    def add(self, article: _Article, place: int, name: str | None) -> None:
+        self.articles.append(article)
+        self.places.append(place)
+        if name is not None:
+            self.name = name if self.name is None else min(self.name, name)
+
+
+# A scope: (kind, slug); the whole site is ("site", None).
+_Key = tuple[str, str | None]
+_SITE: _Key = ("site", None)
 
 
 def _article(record: Record, seq: int, section_seq: int, site_title: str) -> _Article:
     card = card_for(record, site_title).version
     published = rfc3339(record.published)
+    # What feeds, the page and oEmbed say of its image; the card that stands in for none is
+    # made of what `full` holds already (title, section, published; the site's title).
+    own = record.image
+    image = own and (own.name, own.media_type, own.width, own.height, own.length, own.alt)
     full = _digest(
         record.entry_id,
         record.title,
@@ -69,6 +89,7 @@ def _article(record: Record, seq: int, section_seq: int, site_title: str) -> _Ar
         record.tags,
         record.summary,
         record.paragraphs,
+        image,
     )
     teaser = _digest(record.slug, record.title, record.section, record.section_slug, published)
     return _Article(
@@ -79,9 +100,11 @@ def _article(record: Record, seq: int, section_seq: int, site_title: str) -> _Ar
         updated=record.updated,
         full=full,
         teaser=_digest(teaser, record.summary),
+        preview=_digest(teaser, record.summary),
         embed=_digest(record.title, record.slug, record.section, published, record.summary),
-        oembed=_digest(record.title, record.slug, card, record.author),
+        oembed=_digest(record.title, record.slug, card, record.author, image),
         card=card,
+        image=own.name if own else None,
     )
 
 
@@ -91,29 +114,43 @@ def fingerprints(catalog: Catalog, settings: Settings) -> dict[str, str]:
     site_title, page_size, feed_size = settings.site.title, settings.page_size, settings.feed_size
     site = _Scope(None, slots=catalog.slots())
     sections: dict[str, _Scope] = {}
+    members: dict[tuple[str, str], _Scope] = {}
+    memberships = catalog.memberships()
     for record, seq, section_seq in catalog.each_live():
         article = _article(record, seq, section_seq, site_title)
-        site.articles.append(article)
-        scope = sections.get(record.section_slug)
-        if scope is None:
-            scope = sections[record.section_slug] = _Scope(record.section)
-        scope.articles.append(article)
-        scope.name = min(scope.name or record.section, record.section)
+        site.add(article, seq, None)
+        sections.setdefault(record.section_slug, _Scope(record.section)).add(
+            article, section_seq, record.section
+        )
+        for kind, slug, name, place in memberships.get(record.key, ()):
+            members.setdefault((kind, slug), _Scope(name)).add(article, place, name)
     for slug, scope in sections.items():
         scope.slots = catalog.slots(section_slug=slug)
+    for (kind, slug), scope in members.items():
+        scope.slots = catalog.slots(member=(kind, slug))
     changed = catalog.changed()
-    tombstones: dict[str | None, list[tuple[str, datetime, str]]] = defaultdict(list)
+    tombstones: dict[_Key, list[tuple[str, datetime, str]]] = defaultdict(list)
     for tombstone, section_slug in catalog.tombstones_by_section():
         item = (tombstone.entry_id, tombstone.removed, tombstone.path)
-        tombstones[None].append(item)
-        tombstones[section_slug].append(item)
+        tombstones[_SITE].append(item)
+        tombstones[("section", section_slug)].append(item)
+    for tombstone, kind, slug in catalog.tombstones_by_member():
+        tombstones[(kind, slug)].append((tombstone.entry_id, tombstone.removed, tombstone.path))
     found: dict[str, str] = {}
-    names = [(slug, scope.name) for slug, scope in sorted(sections.items())]
     shown = _sections_list(sections)
-    scopes: list[tuple[str | None, _Scope]] = [(None, site), *sections.items()]
-    for scope_slug, scope in scopes:
-        _lists(found, scope_slug, scope, page_size, sections_shown=shown)
-        _feeds(found, scope_slug, scope, feed_size, tombstones[scope_slug], changed)
+    scopes: list[tuple[_Key, _Scope]] = [
+        (_SITE, site),
+        *((("section", slug), scope) for slug, scope in sections.items()),
+        *members.items(),
+    ]
+    for key, scope in scopes:
+        _lists(found, key, scope, page_size, sections_shown=shown)
+        _feeds(found, key, scope, feed_size, tombstones[key], changed)
+        found[urlmap.subscribe(urlmap.listing(key[1], kind=key[0]))] = subscribe_digest(
+            scope.name,
+            [urlmap.feed(key[1], name, kind=key[0]) for name in urlmap.FEED_FILENAMES],
+            [a.preview for a in scope.articles[:PREVIEW_SIZE]],
+        )
     for article in site.articles:
         found[urlmap.article(article.slug)] = _digest(
             article.full, article.card, sections[article.section_slug].name
@@ -122,11 +159,14 @@ def fingerprints(catalog: Catalog, settings: Settings) -> dict[str, str]:
         found[urlmap.oembed(article.slug, "json")] = article.oembed
         found[urlmap.oembed(article.slug, "xml")] = article.oembed
         found[urlmap.card(article.slug, article.card)] = article.card
-    found[urlmap.FEEDS_PAGE] = _digest(sorted(names, key=lambda item: (item[1], item[0])))
+        if article.image is not None:  # named by its bytes: the name is the digest
+            found[urlmap.image(article.image)] = article.image
+    listed = _listed(scopes[1:])
+    found[urlmap.FEEDS_PAGE] = _digest(listed)
     newest = max((a.updated for a in site.articles), default=changed)
     modified = format_datetime(newest, usegmt=True)
-    found[urlmap.OPML] = _digest(sorted(names, key=lambda item: (item[1], item[0])), modified)
-    _sitemaps(found, site, sections, newest)
+    found[urlmap.OPML] = _digest(listed, modified)
+    _sitemaps(found, site, scopes[1:], newest)
     # The same in every state (bundled assets, robots.txt): settings and code decide them.
     for name in exported_names():
         found[urlmap.static(name)] = "constant"
@@ -136,7 +176,25 @@ def fingerprints(catalog: Catalog, settings: Settings) -> dict[str, str]:
     found[urlmap.FAVICON] = found[urlmap.APPLE_TOUCH_ICON] = "constant"
     for old, new in catalog.aliases():
         found[urlmap.article(old)] = _digest("redirect", urlmap.article(new))
+    if settings.fediverse:  # issue 16: the read-only fediverse documents
+        found |= fediverse_fingerprints(catalog, settings)
     return found
+
+
+def subscribe_digest(name: str | None, feed_paths: list[str], previews: list[str]) -> str:
+    """Return the digest of a scope's subscribe page: the scope's name (None: the site), its
+    feeds' paths, and the `preview` digests of its newest PREVIEW_SIZE articles, newest first."""
+    return _digest("subscribe", name, feed_paths, previews)
+
+
+def _in_order(scopes: list[tuple[_Key, _Scope]]) -> list[tuple[_Key, _Scope]]:
+    """Return the scopes as they are listed: sections, tags, authors, each by name then slug."""
+    kinds = ("section", "tag", "author")
+    return sorted(scopes, key=lambda item: (kinds.index(item[0][0]), item[1].name, item[0][1]))
+
+
+def _listed(scopes: list[tuple[_Key, _Scope]]) -> list[tuple[_Key, str | None]]:
+    return [(key, scope.name) for key, scope in _in_order(scopes)]
 
 
 def _sections_list(sections: Mapping[str, _Scope]) -> str:
@@ -145,7 +203,7 @@ def _sections_list(sections: Mapping[str, _Scope]) -> str:
 
 def _lists(
     found: dict[str, str],
-    section_slug: str | None,
+    key: _Key,
     scope: _Scope,
     page_size: int,
     *,
@@ -154,18 +212,18 @@ def _lists(
     total = urlmap.pages(len(scope.articles), page_size)
     for number in range(1, total + 1):
         shown = scope.articles[(number - 1) * page_size : number * page_size]
-        if section_slug is None:  # the front page: the sections with their counts on page 1
+        if key == _SITE:  # the front page: the sections with their counts on page 1
             extra: object = sections_shown if number == 1 else None
-        else:  # a section's page: its name and count
+        else:  # a section's (tag's, author's) page: its name and count
             extra = (scope.name, len(scope.articles))
-        found[urlmap.listing(section_slug, number)] = _digest(
+        found[urlmap.listing(key[1], number, kind=key[0])] = _digest(
             total, extra, [a.teaser for a in shown]
         )
 
 
 def _feeds(
     found: dict[str, str],
-    section_slug: str | None,
+    key: _Key,
     scope: _Scope,
     feed_size: int,
     tombstones: list[tuple[str, datetime, str]],
@@ -178,35 +236,33 @@ def _feeds(
     updated = rfc3339(max(times, default=changed))
     entries = [a.full for a in newest]
     kept_shown = [(entry_id, rfc3339(removed)) for entry_id, removed, _path in kept]
-    found[urlmap.feed(section_slug, "atom.xml")] = _digest(
-        scope.name, entries, kept_shown, updated, blocks
-    )
-    found[urlmap.feed(section_slug, "rss.xml")] = _digest(scope.name, entries, updated, blocks)
-    found[urlmap.feed(section_slug, "feed.json")] = _digest(scope.name, entries, blocks)
+    kind, slug = key
+
+    def path(filename: str, block: int | None = None) -> str:
+        return urlmap.feed(slug, filename, block, kind=kind)
+
+    found[path("atom.xml")] = _digest(scope.name, entries, kept_shown, updated, blocks)
+    found[path("rss.xml")] = _digest(scope.name, entries, updated, blocks)
+    found[path("feed.json")] = _digest(scope.name, entries, blocks)
     by_block: dict[int, list[_Article]] = defaultdict(list)
-    for article in scope.articles:
-        place = article.seq if section_slug is None else article.section_seq
+    for article, place in zip(scope.articles, scope.places, strict=True):
         by_block[(place - 1) // feed_size + 1].append(article)
     for block in range(1, blocks + 1):
         members = by_block.get(block, [])
         last = block == blocks
         stamp = rfc3339(max((a.updated for a in members), default=changed))
         entries = [a.full for a in members]
-        found[urlmap.feed(section_slug, "atom.xml", block)] = _digest(
-            scope.name, entries, stamp, last
-        )
-        found[urlmap.feed(section_slug, "rss.xml", block)] = _digest(
-            scope.name, entries, stamp, last
-        )
-        found[urlmap.feed(section_slug, "feed.json", block)] = _digest(scope.name, entries)
+        found[path("atom.xml", block)] = _digest(scope.name, entries, stamp, last)
+        found[path("rss.xml", block)] = _digest(scope.name, entries, stamp, last)
+        found[path("feed.json", block)] = _digest(scope.name, entries)
 
 
 def _sitemaps(
-    found: dict[str, str], site: _Scope, sections: Mapping[str, _Scope], newest: datetime
+    found: dict[str, str], site: _Scope, scopes: list[tuple[_Key, _Scope]], newest: datetime
 ) -> None:
     head = [(urlmap.front(), newest)]
-    for slug, scope in sorted(sections.items(), key=lambda item: (item[1].name, item[0])):
-        head.append((urlmap.section(slug), max(a.updated for a in scope.articles)))
+    for (kind, slug), scope in _in_order(scopes):
+        head.append((urlmap.listing(slug, kind=kind), max(a.updated for a in scope.articles)))
     body = sorted(site.articles, key=lambda a: a.seq)
     entries = head + [(urlmap.article(a.slug), a.updated) for a in body]
     shown = [(path, iso_seconds(stamp)) for path, stamp in entries]

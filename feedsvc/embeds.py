@@ -17,10 +17,10 @@ from markupsafe import Markup
 from feedsvc import urlmap
 from feedsvc.catalog import Record
 from feedsvc.config import Site
+from feedsvc.entry_images import EntryImage
 
 EMBED_WIDTH, EMBED_HEIGHT = 560, 240  # the card's natural size, in CSS pixels
 CACHE_AGE = 86_400
-THUMBNAIL_WIDTH, THUMBNAIL_HEIGHT = 1200, 630
 
 
 @dataclass(frozen=True, slots=True)
@@ -45,9 +45,10 @@ def article_slug(site: Site, url: str) -> str | None:
 
 
 def document(
-    record: Record, site: Site, *, embed_url: str, thumbnail_url: str, limits: Limits
+    record: Record, site: Site, *, embed_url: str, thumbnail: EntryImage, limits: Limits
 ) -> dict[str, Any]:
-    """Return the oEmbed response fields for one article, in a fixed order."""
+    """Return the oEmbed response fields for one article, in a fixed order; the thumbnail
+    (the article's image, else its preview card) only when it fits the consumer's limits."""
     # The card reflows to any width; it never asks for more than the consumer allows.
     width = min(EMBED_WIDTH, limits.maxwidth or EMBED_WIDTH)
     height = min(EMBED_HEIGHT, limits.maxheight or EMBED_HEIGHT)
@@ -69,14 +70,14 @@ def document(
         "width": width,
         "height": height,
     }
-    fits = (limits.maxwidth is None or limits.maxwidth >= THUMBNAIL_WIDTH) and (
-        limits.maxheight is None or limits.maxheight >= THUMBNAIL_HEIGHT
+    fits = (limits.maxwidth is None or limits.maxwidth >= thumbnail.width) and (
+        limits.maxheight is None or limits.maxheight >= thumbnail.height
     )
     if fits:
         fields |= {
-            "thumbnail_url": thumbnail_url,
-            "thumbnail_width": THUMBNAIL_WIDTH,
-            "thumbnail_height": THUMBNAIL_HEIGHT,
+            "thumbnail_url": thumbnail.url,
+            "thumbnail_width": thumbnail.width,
+            "thumbnail_height": thumbnail.height,
         }
     return fields
 

@@ -8,15 +8,15 @@ feedgen's traps are handled here, once:
 - `description()` after `content()` replaces the Atom content: each format gets its own builder.
 - RSS `<author>` must be an e-mail address: names go in `dc:creator`.
 - RSS keeps only the first self `atom:link`: the RFC 5005 links, `fh:archive` and the
-  `<?xml-stylesheet?>` instruction are added by a small extension (`_FeedsvcExtension`).
+  comment naming the subscribe page are added by a small extension (`_FeedsvcExtension`).
 feedgen writes no JSON Feed: `build_json` writes JSON Feed 1.1 from the same records.
 """
 
 from __future__ import annotations
 
 import json
-from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -25,10 +25,13 @@ from feedgen.feed import FeedGenerator
 from lxml import etree
 from markupsafe import escape
 
+from feedsvc import feed_images
 from feedsvc.catalog import Record, Tombstone
 from feedsvc.config import Site
+from feedsvc.entry_images import EntryImage
 
 GENERATOR = "feedsvc"
+ATOM_MEDIA_TYPE = "application/atom+xml"
 ATOM_NS = "http://www.w3.org/2005/Atom"
 HISTORY_NS = "http://purl.org/syndication/history/1.0"
 TOMBSTONES_NS = "http://purl.org/atompub/tombstones/1.0"
@@ -46,7 +49,7 @@ class FeedInfo:
     page_url: str
     updated: datetime
     site: Site
-    stylesheet_url: str | None = None
+    subscribe_url: str | None = None  # the scope's subscribe page, named for people (reader_note)
     archive: bool = False  # an RFC 5005 archive document (fh:archive)
     current_url: str | None = None  # archive documents: the subscription feed
     prev_archive_url: str | None = None  # the next older archive document
@@ -56,6 +59,8 @@ class FeedInfo:
     icon_url: str | None = None  # a small square icon (Atom icon, RSS image, JSON favicon)
     icon_size: int = 64  # its width and height (RSS allows at most 144)
     logo_url: str | None = None  # a large square icon (Atom logo, JSON Feed icon)
+    # Each entry's image by record key (feed_images.py writes it in every format).
+    images: Mapping[str, EntryImage] = field(default_factory=dict)
 
     def history_links(self) -> list[tuple[str, str]]:
         """Return the RFC 5005 links as (rel, href) pairs."""
@@ -67,10 +72,19 @@ class FeedInfo:
         return [(rel, href) for rel, href in links if href]
 
 
-def content_html(record: Record) -> str:
-    """Return the article body as HTML: one <p> of escaped text per paragraph."""
+def content_html(record: Record, image: EntryImage | None = None) -> str:
+    """Return the article body as HTML: one <p> of escaped text per paragraph, after the
+    article's own image (readers such as NetNewsWire show the content's first image; the
+    preview card, which repeats the title, is never put in the text)."""
     # escape() is markupsafe's C escaper; the f-string keeps its (already escaped) text as is.
-    return "\n".join(f"<p>{escape(text)}</p>" for text in record.paragraphs)
+    body = "\n".join(f"<p>{escape(text)}</p>" for text in record.paragraphs)
+    if image is None or image.card:
+        return body
+    figure = (
+        f'<figure><img src="{escape(image.url)}" alt="{escape(image.alt)}" '
+        f'width="{image.width}" height="{image.height}"></figure>'
+    )
+    return f"{figure}\n{body}"
 
 
 def rss_dates(records: Sequence[Record]) -> list[datetime]:
@@ -101,6 +115,15 @@ def rfc3339(moment: datetime) -> str:
     return moment.isoformat()
 
 
+def reader_note(subscribe_url: str) -> str:
+    """Return what a feed says to a person who opens it in a browser (which shows Atom and RSS
+    as raw text): an XML comment at the top, JSON Feed's `user_comment`."""
+    return (
+        "This is a web feed. To follow it, paste this address into a feed reader, or open "
+        f"{subscribe_url} for one-click links to popular readers and a preview."
+    )
+
+
 class _FeedsvcExtension(BaseExtension):  # type: ignore[misc]
     """Add what feedgen cannot: the stylesheet instruction, fh:archive, RSS history links."""
 
@@ -114,12 +137,10 @@ class _FeedsvcExtension(BaseExtension):  # type: ignore[misc]
         return spaces
 
     def _common(self, root: Any, parent: Any) -> None:
-        if self.info.stylesheet_url:
-            root.addprevious(
-                etree.ProcessingInstruction(
-                    "xml-stylesheet", f'type="text/xsl" href="{self.info.stylesheet_url}"'
-                )
-            )
+        if self.info.subscribe_url:
+            # "--" may not occur in an XML comment; "-%2D" is the same URL (RFC 3986 6.2.2.2).
+            note = reader_note(self.info.subscribe_url.replace("--", "-%2D"))
+            root.addprevious(etree.Comment(f" {note} "))
         if self.info.archive:
             etree.SubElement(parent, f"{{{HISTORY_NS}}}archive")
 
@@ -152,6 +173,9 @@ class _FeedsvcExtension(BaseExtension):  # type: ignore[misc]
 def _generator(info: FeedInfo, media_type: str) -> FeedGenerator:
     fg = FeedGenerator()
     fg.register_extension("feedsvc", _FeedsvcExtension, None)
+    fg.register_extension(
+        feed_images.NAME, feed_images.ImagesExtension, feed_images.ImageEntryExtension
+    )
     fg.feedsvc.info = info
     fg.feedsvc.media_type = media_type
     fg.id(info.id)
@@ -159,13 +183,14 @@ def _generator(info: FeedInfo, media_type: str) -> FeedGenerator:
     fg.author({"name": info.site.author})
     fg.language(info.site.language)
     fg.generator(GENERATOR)
-    # Self first and the page last: RSS takes its channel <link> from the last link added.
-    fg.link(href=info.self_url, rel="self", type=media_type)
-    for rel, href in info.history_links():
-        fg.link(href=href, rel=rel, type=media_type)
-    if info.hub_url:
-        fg.link(href=info.hub_url, rel="hub")
-    fg.link(href=info.page_url, rel="alternate", type="text/html")
+    # The page first in Atom (clients such as feed-extractor take the first link for the
+    # site's), last for RSS (feedgen takes the channel <link> from the last link added).
+    page = {"href": info.page_url, "rel": "alternate", "type": "text/html"}
+    links = [{"href": info.self_url, "rel": "self", "type": media_type}]
+    links += [{"href": href, "rel": rel, "type": media_type} for rel, href in info.history_links()]
+    links += [{"href": info.hub_url, "rel": "hub"}] if info.hub_url else []
+    for link in [page, *links] if media_type == ATOM_MEDIA_TYPE else [*links, page]:
+        fg.link(**link)
     fg.updated(info.updated)
     return fg
 
@@ -194,7 +219,9 @@ def build_atom(info: FeedInfo, records: Sequence[Record]) -> bytes:
         fe = _entry(fg, record, info.site)
         fe.author({"name": record.author or info.site.author})
         fe.summary(record.summary, type="text")
-        fe.content(content_html(record), type="html")
+        image = info.images.get(record.key)
+        fe.content(content_html(record, image), type="html")
+        feed_images.set_image(fe, image, rss=False)
     return hex_references(bytes(fg.atom_str(pretty=True)))
 
 
@@ -212,7 +239,9 @@ def build_rss(info: FeedInfo, records: Sequence[Record]) -> bytes:
         fe.dc.dc_creator(record.author or info.site.author)
         # RSS readers treat <description> as HTML: the plain-text summary is escaped for it.
         fe.description(str(escape(record.summary)))
-        fe.content(content_html(record), type="html")
+        image = info.images.get(record.key)
+        fe.content(content_html(record, image), type="html")
+        feed_images.set_image(fe, image, rss=True)
     return hex_references(bytes(fg.rss_str(pretty=True)))
 
 
@@ -228,6 +257,8 @@ def build_json(info: FeedInfo, records: Sequence[Record]) -> bytes:
         "authors": [author],
         "language": info.site.language,
     }
+    if info.subscribe_url:
+        document["user_comment"] = reader_note(info.subscribe_url)
     if info.logo_url:
         document["icon"] = info.logo_url
     if info.icon_url:
@@ -241,13 +272,14 @@ def build_json(info: FeedInfo, records: Sequence[Record]) -> bytes:
             "id": record.entry_id,
             "url": info.site.absolute(record.path),
             "title": record.title,
-            "content_html": content_html(record),
+            "content_html": content_html(record, info.images.get(record.key)),
             "summary": record.summary,
             "date_published": rfc3339(record.published),
             "date_modified": rfc3339(record.updated),
             "authors": [{"name": record.author}] if record.author else [author],
             "tags": list(record.categories),
             "language": info.site.language,
+            **feed_images.json_fields(info.images.get(record.key)),
         }
         for record in records
     ]
@@ -263,10 +295,9 @@ class FeedFormat:
     media_type: str
     build: Callable[[FeedInfo, Sequence[Record]], bytes]
     title: str
-    styled: bool  # carries the <?xml-stylesheet?> that makes it readable in a browser
 
 
-ATOM = FeedFormat("atom", "atom.xml", "application/atom+xml", build_atom, "Atom", True)
-RSS = FeedFormat("rss", "rss.xml", "application/rss+xml", build_rss, "RSS", True)
-JSON_FEED = FeedFormat("json", "feed.json", "application/feed+json", build_json, "JSON Feed", False)
+ATOM = FeedFormat("atom", "atom.xml", ATOM_MEDIA_TYPE, build_atom, "Atom")
+RSS = FeedFormat("rss", "rss.xml", "application/rss+xml", build_rss, "RSS")
+JSON_FEED = FeedFormat("json", "feed.json", "application/feed+json", build_json, "JSON Feed")
 FORMATS: dict[str, FeedFormat] = {fmt.filename: fmt for fmt in (ATOM, RSS, JSON_FEED)}

@@ -1,5 +1,10 @@
 """The seeds folder: which files are articles, their signatures, when they are whole, and
-reading them (in worker processes when there are many). Nothing here writes anything."""
+reading them (in worker processes when there are many), each with its image (images.py).
+Nothing here writes anything but an accepted image's bytes, into the image store.
+
+An article's signature ends with its image's (article_images.py): editing, replacing, adding
+or removing an image re-reads the article. Image files are never articles: only names ending
+in .txt are."""
 
 from __future__ import annotations
 
@@ -7,12 +12,14 @@ import itertools
 import multiprocessing
 import os
 import time
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from concurrent.futures import ProcessPoolExecutor
 from pathlib import Path
 
+from feedsvc.article_images import Read, image_part, stat_text, with_image
 from feedsvc.articles import Article, parse_article
 from feedsvc.errors import ArticleError
+from feedsvc.images import SUFFIXES
 from feedsvc.problems import Rejected
 from feedsvc.workers import exit_with_parent
 
@@ -24,6 +31,7 @@ PARALLEL_FROM = 2000  # files to read before parsing is shared among processes
 # signature (or why it could not even be looked at) and modification time in ns. A plain
 # tuple, not a record: a rescan makes 100,000 of them.
 Listed = tuple[str, str, str | Rejected, int]
+_SIDECAR_ORDER = {suffix: number for number, suffix in enumerate(SUFFIXES)}
 
 
 def _ignored(name: str) -> bool:
@@ -31,39 +39,55 @@ def _ignored(name: str) -> bool:
     return name.startswith((".", "#", "~")) or name.endswith(("~", ".swp", ".tmp", ".bak"))
 
 
-def _entries(seeds_dir: Path) -> list[os.DirEntry[str]]:
-    """Return the article files of the seeds folder (top level only), sorted by name."""
+def _entries(seeds_dir: Path) -> tuple[list[os.DirEntry[str]], dict[str, os.DirEntry[str]]]:
+    """Return the article files of the seeds folder (top level only), sorted by name, and
+    the image file beside each, by key (.jpg before .jpeg, .png, .webp; then by name)."""
     try:
         with os.scandir(seeds_dir) as found:
-            entries = [e for e in found if e.name.endswith(".txt") and not _ignored(e.name)]
+            entries = [e for e in found if not _ignored(e.name)]
     except OSError as exc:
         raise ArticleError(str(seeds_dir), "seeds-unreadable", exc.strerror or str(exc)) from exc
-    return sorted(entries, key=lambda entry: entry.name)
+    articles = sorted((e for e in entries if e.name.endswith(".txt")), key=lambda e: e.name)
+    images: dict[str, os.DirEntry[str]] = {}
+    found_images = [(os.path.splitext(e.name), e) for e in entries]
+    found_images = [item for item in found_images if item[0][1].lower() in SUFFIXES]
+    found_images.sort(key=lambda item: (_SIDECAR_ORDER[item[0][1].lower()], item[1].name))
+    for (stem, _suffix), entry in found_images:
+        images.setdefault(stem, entry)
+    return articles, images
 
 
 def scan(seeds_dir: Path) -> list[Path]:
     """Return the article files of the seeds folder (top level only), sorted by name."""
-    return [Path(entry.path) for entry in _entries(seeds_dir)]
+    return [Path(entry.path) for entry in _entries(seeds_dir)[0]]
 
 
 def listing(seeds_dir: Path) -> Iterator[Listed]:
     """Yield every article file of the seeds folder with its signature, sorted by name.
 
     The folder is listed at once (an unreadable folder raises here); each file is looked at
-    as it is yielded.
+    as it is yielded. The signature of an article with an image beside it ends with the
+    image's, and its time is the newer of the two (a half-copied image is not read either).
     """
-    return _look_at(_entries(seeds_dir))
+    return _look_at(*_entries(seeds_dir))
 
 
-def _look_at(entries: list[os.DirEntry[str]]) -> Iterator[Listed]:
+def _look_at(
+    entries: list[os.DirEntry[str]], images: dict[str, os.DirEntry[str]]
+) -> Iterator[Listed]:
     for entry in entries:
         key = entry.name.removesuffix(".txt")
         try:
             sig, mtime_ns = file_sig(entry)
         except ArticleError as exc:
             yield key, entry.path, Rejected(exc.source, exc.code, exc.reason), 0
-        else:
-            yield key, entry.path, sig, mtime_ns
+            continue
+        image = images.get(key)
+        if image is not None:
+            image_stat, image_mtime_ns = stat_text(image)
+            sig += image_part("side", image.name, image_stat)
+            mtime_ns = max(mtime_ns, image_mtime_ns)
+        yield key, entry.path, sig, mtime_ns
 
 
 def key_of(path: Path) -> str:
@@ -143,35 +167,66 @@ def read_article(path: Path, *, max_bytes: int = DEFAULT_MAX_BYTES) -> Article:
     return parse_article(data, source=source, key=key_of(path))
 
 
-def _read_one(path: str, max_bytes: int) -> Article | Rejected:
-    """Read one file, in this process or a worker; a refusal comes back as data."""
+def _read_one(
+    path: str, max_bytes: int, sidecar: str | None = None, store: Path | None = None
+) -> Read | Rejected:
+    """Read one file and its image, in this process or a worker; a refusal comes back as
+    data."""
     try:
-        return read_article(Path(path), max_bytes=max_bytes)
+        article = read_article(Path(path), max_bytes=max_bytes)
     except ArticleError as exc:
         return Rejected(exc.source, exc.code, exc.reason)
+    return with_image(article, Path(path).parent, sidecar, store)
 
 
-def read_all(paths: list[str], max_bytes: int) -> Iterator[Article | Rejected]:
-    """Yield each file's Article (or Rejected) in order, parsing in worker processes when
+def read_all(
+    paths: list[str],
+    max_bytes: int,
+    *,
+    sidecars: Sequence[str | None] | None = None,
+    store: Path | None = None,
+) -> Iterator[Read | Rejected]:
+    """Yield each file's Read (or Rejected) in order, parsing in worker processes when
     there are many to read: reading and parsing 100,000 files is most of a cold ingest.
+    `sidecars` names the image file beside each (None: none); accepted images are kept in
+    `store` (None: nowhere, as `feedsvc check` does).
 
     Lazily: the caller holds one parsed article at a time, never the whole folder. The
     workers exit when this process dies, even by SIGKILL (they would wait for work forever).
     """
     jobs = min(os.cpu_count() or 1, 4)
+    sides = list(sidecars) if sidecars is not None else [None] * len(paths)
     if len(paths) < PARALLEL_FROM or jobs < 2:
-        for path in paths:
-            yield _read_one(path, max_bytes)
+        for path, side in zip(paths, sides, strict=True):
+            yield _read_one(path, max_bytes, side, store)
         return
     context = multiprocessing.get_context("spawn")
     with ProcessPoolExecutor(
         max_workers=jobs, mp_context=context, initializer=exit_with_parent
     ) as pool:
-        yield from pool.map(_read_one, paths, itertools.repeat(max_bytes), chunksize=256)
+        yield from pool.map(
+            _read_one,
+            paths,
+            itertools.repeat(max_bytes),
+            sides,
+            itertools.repeat(store),
+            chunksize=256,
+        )
 
 
 def check_folder(seeds_dir: Path, max_bytes: int) -> tuple[int, list[Rejected]]:
-    """Read every article file as ingest would; return how many there are and the problems."""
-    paths = [str(path) for path in scan(seeds_dir)]
-    problems = [outcome for outcome in read_all(paths, max_bytes) if isinstance(outcome, Rejected)]
+    """Read every article file and its image as ingest would (keeping nothing); return how
+    many article files there are and the problems."""
+    articles, images = _entries(seeds_dir)
+    paths = [entry.path for entry in articles]
+    sides = [
+        image.name if (image := images.get(entry.name.removesuffix(".txt"))) else None
+        for entry in articles
+    ]
+    problems: list[Rejected] = []
+    for outcome in read_all(paths, max_bytes, sidecars=sides):
+        if isinstance(outcome, Rejected):
+            problems.append(outcome)
+        elif outcome.problem is not None:
+            problems.append(outcome.problem)
     return len(paths), problems

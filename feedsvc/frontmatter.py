@@ -6,6 +6,8 @@ updated: 2024-03-02            # overrides the updated date
 author: Jane Doe
 tags: [Syria, Diplomacy]       # or "Syria, Diplomacy"
 summary: One line for feeds and previews.
+image: photos/harbour.jpg      # a .jpg, .png or .webp file, relative to the articles folder
+image_alt: Boats in the harbour at dawn
 ---
 """
 
@@ -19,8 +21,9 @@ import yaml
 
 from feedsvc.errors import ArticleError
 
-KEYS = ("date", "updated", "author", "tags", "summary")
+KEYS = ("date", "updated", "author", "tags", "summary", "image", "image_alt")
 MAX_TAGS, MAX_TAG_CHARS, MAX_AUTHOR_CHARS, MAX_SUMMARY_CHARS = 20, 60, 120, 1000
+MAX_IMAGE_CHARS, MAX_ALT_CHARS = 255, 300
 
 
 @dataclass(frozen=True, slots=True)
@@ -32,6 +35,9 @@ class FrontMatter:
     author: str | None = None
     tags: tuple[str, ...] = ()
     summary: str | None = None
+    # Checked when the folder reads the article: a bad image never rejects the article.
+    image: str | None = None
+    image_alt: str | None = None
 
     def canonical(self) -> dict[str, Any]:
         """Return the given fields as JSON-able values, for the content hash."""
@@ -41,6 +47,8 @@ class FrontMatter:
             "author": self.author,
             "tags": list(self.tags),
             "summary": self.summary,
+            "image": self.image,
+            "image_alt": self.image_alt,
         }
         return {name: value for name, value in fields.items() if value not in (None, [])}
 
@@ -125,6 +133,12 @@ def split_front_matter(text: str, *, source: str) -> tuple[FrontMatter, str]:
         tags=_tags(source, data["tags"]) if data.get("tags") is not None else (),
         summary=_text(source, "summary", data["summary"], MAX_SUMMARY_CHARS)
         if data.get("summary") is not None
+        else None,
+        image=_text(source, "image", data["image"], MAX_IMAGE_CHARS)
+        if data.get("image") is not None
+        else None,
+        image_alt=_text(source, "image_alt", data["image_alt"], MAX_ALT_CHARS)
+        if data.get("image_alt") is not None
         else None,
     )
     return front, "\n".join(lines[end + 1 :])

@@ -1,8 +1,10 @@
 """Bring the catalog in line with the seeds folder: the catalog's only writer.
 
-One ingest lists the folder (folder.py), reads only the files that changed, plans what that
-means for the catalog (reconcile.py, pure) and carries the plan out in one transaction
-(catalog/writer.py), then reports.
+One ingest lists the folder (folder.py), reads only the files that changed (and checks their
+images, keeping accepted ones in the image store beside the catalog: images.py), plans what
+that means for the catalog (reconcile.py, pure) and carries the plan out in one transaction
+(catalog/writer.py), then reports. A refused image is reported among the rejected files; its
+article is published with its preview card.
 """
 
 from __future__ import annotations
@@ -12,6 +14,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
+from feedsvc.article_images import Read, current_sig, sidecar_of, split_sig
 from feedsvc.catalog import Catalog, format_time
 from feedsvc.catalog.identity import mint
 from feedsvc.catalog.writer import Apply, Batch, write
@@ -27,6 +30,7 @@ from feedsvc.folder import (
     read_article,
     scan,
 )
+from feedsvc.images import store_dir
 from feedsvc.problems import HINTS, Rejected
 from feedsvc.reconcile import (
     Add,
@@ -162,36 +166,56 @@ class _Folder:
     without reading (problems, pending and unchanged files) and the files to read."""
 
     def __init__(
-        self, listed: Iterable[Listed], briefs: Mapping[str, Brief], settle: Settle | None
+        self,
+        listed: Iterable[Listed],
+        briefs: Mapping[str, Brief],
+        settle: Settle | None,
+        seeds_dir: Path,
     ) -> None:
         self.present: set[str] = set()
         self.known: list[Seen] = []  # problems and pending files (few)
         self.unchanged: list[str] = []  # keys only: a rescan has 100,000
-        self.to_read: list[tuple[str, str, str]] = []  # key, path, signature
+        # key, path, signature, the image beside the article (as listed)
+        self.to_read: list[tuple[str, str, str, str | None]] = []
         self.settle_in: float | None = None  # seconds until the first pending file settles
-        for key, path, sig, mtime_ns in listed:
+        self.image_problems: list[Rejected] = []  # images refused (their articles are not)
+        for key, path, listed_sig, mtime_ns in listed:
             self.present.add(key)
-            if isinstance(sig, Rejected):
-                self.known.append(Seen(key, None, sig))
-            elif not must_read(sig, briefs.get(key)):
+            if isinstance(listed_sig, Rejected):
+                self.known.append(Seen(key, None, listed_sig))
+                continue
+            brief = briefs.get(key)
+            sig = current_sig(listed_sig, brief.file_sig if brief else None, seeds_dir)
+            if not must_read(sig, brief):
                 self.unchanged.append(key)
             elif (wait := settle.remaining(path, sig, mtime_ns) if settle else 0.0) > 0:
                 self.known.append(Seen(key, sig, "pending"))
                 self.settle_in = wait if self.settle_in is None else min(self.settle_in, wait)
             else:
-                self.to_read.append((key, path, sig))
+                self.to_read.append((key, path, sig, sidecar_of(listed_sig)))
 
-    def files(self, max_bytes: int, beat: Callable[[], None]) -> Iterator[Seen]:
-        """Yield the problems and pending files, then each file to read as it is read."""
+    def files(self, max_bytes: int, beat: Callable[[], None], store: Path) -> Iterator[Seen]:
+        """Yield the problems and pending files, then each file to read as it is read (its
+        signature ending with its image's as it was read)."""
         yield from self.known
         beat()
-        outcomes = read_all([path for _key, path, _sig in self.to_read], max_bytes)
-        for number, ((key, _path, sig), outcome) in enumerate(
+        outcomes = read_all(
+            [path for _key, path, _sig, _side in self.to_read],
+            max_bytes,
+            sidecars=[side for _key, _path, _sig, side in self.to_read],
+            store=store,
+        )
+        for number, ((key, _path, sig, _side), outcome) in enumerate(
             zip(self.to_read, outcomes, strict=True)
         ):
             if number % 1000 == 999:
                 beat()
-            yield Seen(key, sig, outcome)
+            if isinstance(outcome, Read):
+                if outcome.problem is not None:
+                    self.image_problems.append(outcome.problem)
+                yield Seen(key, split_sig(sig)[0] + outcome.image_sig, outcome.article)
+            else:
+                yield Seen(key, sig, outcome)
 
 
 def ingest(
@@ -221,14 +245,15 @@ def ingest(
     with write(catalog) as batch:
         apply = Apply(batch, moment, batch.identity(lambda: identity or mint(site_host, moment)))
         briefs = batch.briefs()
-        folder = _Folder(listed, briefs, settle)
+        folder = _Folder(listed, briefs, settle, seeds_dir)
         absent = batch.rows(key for key in briefs if key not in folder.present)
-        files = folder.files(max_bytes, progress or (lambda: None))
+        files = folder.files(max_bytes, progress or (lambda: None), store_dir(catalog.path))
         state = Catalogued(briefs, absent, _StoredRows(batch))
         for step in steps(files, state, unchanged=folder.unchanged):
             apply(step)
             tally.count(step)
         expired = batch.expire_tombstones(moment - timedelta(days=tombstone_days))
+        tally.rejected.extend(folder.image_problems)
         report = tally.report(tombstones_expired=expired, settle_in=folder.settle_in)
         if report.changed_anything or catalog.meta("changed") is None:
             batch.bump(format_time(moment))

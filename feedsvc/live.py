@@ -25,6 +25,7 @@ from feedsvc import urlmap
 from feedsvc.config import Settings
 from feedsvc.continuous import Publisher
 from feedsvc.errors import FeedsvcError
+from feedsvc.fediverse.delivery import start_worker
 from feedsvc.feeds import FORMATS
 from feedsvc.ingest import IngestReport, Rejected, Settle
 from feedsvc.keeper import FileIdentity, run_ingest
@@ -231,12 +232,16 @@ def watch_forever(
     notifier = HubNotifier(settings.websub_hub).start() if settings.websub_hub else None
     writer = Writer(settings, notifier, heartbeat)
     writer.known = known
+    # Issue 16: fediverse deliveries run here, in the writer process, never in a web worker.
+    deliveries = start_worker(settings)
     # Outside the main thread (tests) the caller stops it through stop_event instead.
     with contextlib.suppress(ValueError):
         signal.signal(signal.SIGTERM, lambda *_: writer.stop_event.set())
     try:
         writer.run(parent_pid)
     finally:
+        if deliveries is not None:
+            deliveries.stop()
         if notifier is not None:
             notifier.drain(15)
             notifier.stop()

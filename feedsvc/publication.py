@@ -12,33 +12,55 @@ from datetime import datetime
 from feedsvc import urlmap
 from feedsvc.catalog import Catalog, Record, Section, Tombstone
 from feedsvc.catalog.identity import feed_id
+from feedsvc.catalog.member_queries import Member
+from feedsvc.catalog.members import KINDS
 from feedsvc.config import Settings
+from feedsvc.entry_images import entry_image
 from feedsvc.errors import NotFound
 from feedsvc.feeds import FeedFormat, FeedInfo
 from feedsvc.icons import LARGE, SMALL, icons_for
 
-STYLESHEET_PATH = urlmap.static("feed.xsl")
+PREVIEW_SIZE = 10  # the newest articles a subscribe page shows
 
 
 @dataclass(frozen=True, slots=True)
 class Scope:
-    """The whole site (`section` is None) or one section: a page with feeds beside it."""
+    """The whole site (`section` is None), or one section, tag or author (`kind`, with
+    `section` its name, slug, count and newest update): a page with feeds beside it."""
 
     section: Section | None = None
+    kind: str = "section"  # or "tag", "author"
 
     @property
     def slug(self) -> str | None:
-        """Return the section slug, or None for the whole site."""
+        """Return the section's (tag's, author's) slug, or None for the whole site."""
         return self.section.slug if self.section else None
+
+    @property
+    def member(self) -> Member | None:
+        """Return (kind, slug) for a tag's or an author's scope, else None."""
+        return (self.kind, self.section.slug) if self.section and self.kind != "section" else None
+
+    @property
+    def section_slug(self) -> str | None:
+        """Return the section's slug for a section's scope, else None."""
+        return self.section.slug if self.section and self.kind == "section" else None
+
+    @property
+    def label(self) -> str | None:
+        """Return what the scope is called after the site's title (None for the site)."""
+        if self.section is None:
+            return None
+        return f"by {self.section.name}" if self.kind == "author" else self.section.name
 
     @property
     def page_path(self) -> str:
         """Return the path of the scope's HTML page."""
-        return urlmap.listing(self.slug)
+        return urlmap.listing(self.slug, kind=self.kind)
 
     def feed_path(self, fmt: FeedFormat, block: int | None = None) -> str:
         """Return the path of the subscription feed, or of archive block `block`."""
-        return urlmap.feed(self.slug, fmt.filename, block)
+        return urlmap.feed(self.slug, fmt.filename, block, kind=self.kind)
 
 
 @dataclass(frozen=True, slots=True)
@@ -63,9 +85,24 @@ class Publication:
             return Scope()
         return Scope(self.catalog.section(section_slug))
 
-    def scopes(self) -> list[Scope]:
-        """Return the whole site, then every section by name."""
-        return [Scope(), *(Scope(section) for section in self.catalog.sections())]
+    def member_scope(self, kind: str, slug: str) -> Scope:
+        """Return the scope of one tag or author (NotFound if it has no article)."""
+        return Scope(self.catalog.member(kind, slug), kind)
+
+    def scopes(self, *, members: bool = True) -> list[Scope]:
+        """Return the whole site, every section by name, then (with `members`) every tag and
+        every author by name."""
+        found = [Scope(), *(Scope(section) for section in self.catalog.sections())]
+        if members:
+            for kind in KINDS:
+                found.extend(Scope(group, kind) for group in self.catalog.members(kind))
+        return found
+
+    def preview(self, scope: Scope) -> list[Record]:
+        """Return the newest records of a scope, as its subscribe page shows them."""
+        return self.catalog.latest(
+            PREVIEW_SIZE, section_slug=scope.section_slug, member=scope.member
+        )
 
     def archive_blocks(self, scope: Scope) -> int:
         """Return how many archive blocks the scope has (numbered 1.., oldest first).
@@ -74,9 +111,10 @@ class Publication:
         keeping their places, so a full block never changes. Only the newest block may be
         partial. While every article fits in the subscription feed there are no archives.
         """
-        return urlmap.archive_blocks(
-            self.catalog.slots(section_slug=scope.slug), self.settings.feed_size
-        )
+        return urlmap.archive_blocks(self._slots(scope), self.settings.feed_size)
+
+    def _slots(self, scope: Scope) -> int:
+        return self.catalog.slots(section_slug=scope.section_slug, member=scope.member)
 
     def _updated(self, records: list[Record], tombstones: list[Tombstone]) -> datetime:
         times = [record.updated for record in records] + [t.removed for t in tombstones]
@@ -89,12 +127,18 @@ class Publication:
         blocks = self.archive_blocks(scope)
         tombstones: list[Tombstone] = []
         if block is None:
-            records = self.catalog.latest(size, section_slug=scope.slug)
-            tombstones = self.catalog.tombstones(section_slug=scope.slug)
+            records = self.catalog.latest(
+                size, section_slug=scope.section_slug, member=scope.member
+            )
+            tombstones = self.catalog.tombstones(
+                section_slug=scope.section_slug, member=scope.member
+            )
             links = {"prev_archive_url": scope.feed_path(fmt, blocks) if blocks else None}
         elif 1 <= block <= blocks:
             first, last = urlmap.block_places(block, size)
-            records = self.catalog.block(first, last, section_slug=scope.slug)
+            records = self.catalog.block(
+                first, last, section_slug=scope.section_slug, member=scope.member
+            )
             links = {
                 "current_url": scope.feed_path(fmt),
                 "prev_archive_url": scope.feed_path(fmt, block - 1) if block > 1 else None,
@@ -102,26 +146,25 @@ class Publication:
             }
         else:
             raise NotFound("archive block", str(block))
-        section = scope.section
+        label = scope.label
         icons = icons_for(self.settings)
         info = FeedInfo(
-            id=feed_id(self.catalog.identity(), scope.slug),
-            title=f"{site.title}: {section.name}" if section else site.title,
-            subtitle=site.description
-            if section is None
-            else f"{section.name} — {site.description}",
+            id=feed_id(self.catalog.identity(), scope.slug, kind=scope.kind),
+            title=f"{site.title}: {label}" if label else site.title,
+            subtitle=f"{label} — {site.description}" if label else site.description,
             self_url=site.absolute(scope.feed_path(fmt, block)),
             page_url=site.absolute(scope.page_path),
             updated=self._updated(records, tombstones),
             site=site,
-            stylesheet_url=site.absolute(STYLESHEET_PATH) if fmt.styled else None,
+            subscribe_url=site.absolute(urlmap.subscribe(scope.page_path)),
             archive=block is not None,
             hub_url=self.settings.websub_hub,
             tombstones=tuple(tombstones),
             icon_url=icons.url(site.url, f"icon-{SMALL}.png"),
             icon_size=SMALL,
             logo_url=icons.url(site.url, f"icon-{LARGE}.png"),
+            images={record.key: entry_image(record, self.settings) for record in records},
             **{name: site.absolute(path) if path else None for name, path in links.items()},
         )
-        full = block is not None and block * size <= self.catalog.slots(section_slug=scope.slug)
+        full = block is not None and block * size <= self._slots(scope)
         return Document(info, records, immutable=full)

@@ -146,6 +146,10 @@ def health(settings: Settings, catalog: CatalogState, now: float | None = None) 
                 problems.append(f"deploy failing: {writer['deploy_error']}")
             if backlog is not None and now - float(backlog) > lag:
                 problems.append(f"changes of {now - float(backlog):.0f} s ago are not deployed")
+    from feedsvc.fediverse.health import fediverse_health  # issue 16
+
+    fediverse_doc, fediverse_problems = fediverse_health(settings, now)
+    problems += fediverse_problems
     return {
         "status": "ok" if not problems else "failing",
         "problems": problems,
@@ -157,5 +161,6 @@ def health(settings: Settings, catalog: CatalogState, now: float | None = None) 
             "changed": catalog.changed,
         },
         "writer": writer_doc,
+        **({"fediverse": fediverse_doc} if fediverse_doc is not None else {}),
         "checked": iso(now),
     }

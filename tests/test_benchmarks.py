@@ -54,16 +54,35 @@ def test_smoke_run_writes_table_json_and_chart(
         == 0
     )
     data = json.loads((out / "results.json").read_text())
-    assert set(data["http"]) == {"feed", "feed gzip", "304", "article", "front"}
-    assert set(data["http"]["feed"]) >= {"feedsvc", "feedsvc-nolog", "hello", "naive", "nginx"}
-    for scenario in data["http"].values():
-        for figures in scenario.values():
+    servers = data["http"]["servers"]
+    scenarios = {"feed", "feed gzip", "304", "304 gzip", "article", "front"}
+    assert set(servers) == scenarios
+    assert set(servers["feed"]) >= {"feedsvc", "feedsvc-nolog", "hello", "naive", "nginx"}
+    for scenario in servers.values():
+        # Every scenario against nginx serving the same bytes, with logging on both and off.
+        assert set(scenario) >= {"feedsvc", "feedsvc-nolog", "nginx", "nginx-nolog"}
+        for name, figures in scenario.items():
             if isinstance(figures, dict):
                 assert figures["errors"] == 0
                 assert figures["rps"] > 0
+                if name.startswith(("feedsvc", "nginx")):
+                    assert figures["cpu_us"] > 0  # the server's CPU time per request
+    ratios = data["http"]["ratios"]
+    assert set(ratios) == scenarios
+    assert ratios["feed"]["p99"] > 0
+    for scenario, row in ratios.items():
+        assert row["log"] > 0
+        assert row["nolog"] > 0
+        if row["log"] < 0.9:  # a missed target comes with its profile
+            text = data["http"]["profiles"][scenario]["text"]
+            assert text.startswith(f"profile: {scenario} ")
+            assert text in (out / "results.md").read_text()
     assert {t["target"] for t in data["targets"]} >= {
         "warm feed / hello-world",
         "304 / hello-world",
+        "feed gzip / nginx, both logging",
+        "304 gzip / nginx, neither logging",
+        "p99 of feed / nginx's",
     }
     assert data["memory"]["workers"] == 2
     bulk, edit = data["live"]["bulk"], data["live"]["edit"]

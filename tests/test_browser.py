@@ -132,3 +132,99 @@ def test_embed_card_renders_in_a_frame_on_another_origin(
 class _QuietHandler(http.server.SimpleHTTPRequestHandler):
     def log_message(self, format: str, *args: Any) -> None:
         pass
+
+
+READERS = [
+    "Feedly",
+    "Inoreader",
+    "NewsBlur",
+    "Feedbin",
+    "The Old Reader",
+    "Your feed app (feed: link)",
+]
+FEED_ENDINGS = ("/atom.xml", "/rss.xml", "/feed.json", ".opml", "/subscribe/", "/feeds/")
+
+
+def _feed_links(driver: Any) -> list[tuple[str, str]]:
+    """Return (text, href) of every visible link about feeds on the current page."""
+    from selenium.webdriver.common.by import By
+
+    found = []
+    for link in driver.find_elements(By.TAG_NAME, "a"):
+        href = link.get_attribute("href") or ""
+        if link.is_displayed() and href.endswith(FEED_ENDINGS):
+            found.append((link.text, href))
+    return found
+
+
+def test_every_feed_link_leads_to_a_readable_subscribe_page(browser: Any, site: str) -> None:
+    from selenium.webdriver.common.by import By
+
+    ARTIFACTS.mkdir(exist_ok=True)
+    browser.get(site + "/")
+    article = browser.find_element(By.CSS_SELECTOR, "main article h2 a").get_attribute("href")
+    clicked = 0
+    for start in (site + "/", article):
+        browser.get(start)
+        links = _feed_links(browser)
+        assert links, start
+        # No visible link leads to raw feed markup: each goes to a subscribe page.
+        assert all(href.endswith("/subscribe/") for _text, href in links), links
+        for index, (text, href) in enumerate(links):
+            browser.get(start)
+            browser.find_elements(By.XPATH, f"//a[@href='{href}']")[0].click()
+            assert browser.current_url == href, text
+            assert browser.execute_script("return document.contentType") == "text/html"
+            assert browser.find_element(By.TAG_NAME, "h1").text.startswith("Subscribe to")
+            addresses = [c.text for c in browser.find_elements(By.CSS_SELECTOR, "code.address")]
+            assert [a.rsplit("/", 1)[1] for a in addresses] == ["atom.xml", "rss.xml", "feed.json"]
+            readers = browser.find_elements(By.CSS_SELECTOR, ".readers a")
+            assert [r.text for r in readers] == READERS
+            assert all(r.is_displayed() for r in readers)
+            assert browser.find_elements(By.CSS_SELECTOR, ".preview h3 a"), index
+            assert console_problems(browser) == []
+            clicked += 1
+    assert clicked >= 3  # the masthead and footer of both pages, the article's section link
+    # One click selects a whole address, ready to copy (CSS user-select, no script on the page).
+    address = browser.find_element(By.CSS_SELECTOR, "code.address")
+    address.click()
+    assert browser.execute_script("return String(window.getSelection())") == address.text
+    browser.get(site + "/subscribe/")
+    browser.save_screenshot(str(ARTIFACTS / "subscribe.png"))
+    # The preview whole (an element is captured only as far as the window shows it).
+    height = browser.execute_script("return document.documentElement.scrollHeight")
+    browser.set_window_size(1280, height + 100)
+    browser.find_element(By.CSS_SELECTOR, ".preview").screenshot(
+        str(ARTIFACTS / "subscribe-preview.png")
+    )
+    browser.set_window_size(360, 800)
+    width = browser.execute_script("return document.documentElement.scrollWidth")
+    assert width <= 360, "the subscribe page scrolls sideways at 360 px"
+
+
+def test_a_raw_feed_url_shows_its_text_naming_the_subscribe_page(browser: Any, site: str) -> None:
+    """What README says: Chromium shows Atom and RSS served with their registered media types
+    as plain text (it applies no XSLT to them), so each feed's first lines are a comment that
+    names the subscribe page; JSON Feed says the same in `user_comment`."""
+    from selenium.webdriver.common.by import By
+
+    ARTIFACTS.mkdir(exist_ok=True)
+    subscribe = site + "/subscribe/"
+    for name in ("atom.xml", "rss.xml", "feed.json"):
+        url = f"{site}/feeds/{name}"
+        browser.get(url)
+        assert browser.current_url == url
+        kind = browser.execute_script("return document.contentType")
+        text = browser.find_element(By.TAG_NAME, "body").text
+        if name == "feed.json":
+            assert kind == "application/feed+json"
+            assert subscribe in text
+        else:
+            assert kind == "text/plain", name  # the raw text, not a transformed page
+            first, second = text.splitlines()[:2]
+            assert first.startswith("<?xml")
+            assert second.startswith("<!-- This is a web feed.")
+            assert subscribe in second
+        assert console_problems(browser) == []  # and no XSLT deprecation warning
+        if name == "atom.xml":
+            browser.save_screenshot(str(ARTIFACTS / "raw-feed.png"))

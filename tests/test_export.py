@@ -84,7 +84,7 @@ def test_every_file_is_the_body_the_server_sends(
         with client.get(item.path) as response:
             assert (out / item.name).read_bytes() == response.get_data(), item.path
     kinds = {Path(item.name).suffix for item in report.files}
-    assert kinds >= {".html", ".xml", ".json", ".opml", ".txt", ".css", ".xsl", ".svg", ".png"}
+    assert kinds >= {".html", ".xml", ".json", ".opml", ".txt", ".css", ".svg", ".png"}
     names = {item.name for item in report.files}
     for expected in (
         "index.html",
@@ -96,7 +96,8 @@ def test_every_file_is_the_body_the_server_sends(
         "sitemap.xml",
         "robots.txt",
         "feeds/index.html",
-        "static/feed.xsl",
+        "subscribe/index.html",
+        "sections/science/subscribe/index.html",
     ):
         assert expected in names
     assert any(n.startswith("articles/") and n.endswith("/embed/index.html") for n in names)

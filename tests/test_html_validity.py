@@ -22,6 +22,11 @@ PAGES = {
     "hostile-article": "/articles/evil-script-alert-1-script-quoted-b-bold-b/",
     "embed": "/articles/story-7-economie-societe-update/embed/",
     "feeds": "/feeds/",
+    "subscribe": "/subscribe/",
+    "section-subscribe": "/sections/science/subscribe/",
+    "tag": "/tags/climate-b-risk-b/",
+    "author": "/authors/ana-q-lima/",
+    "tagged-article": "/articles/heat-record/",
     "not-found": "/articles/nothing-here/",
     "gone": "/articles/story-1-business-update/",
 }
@@ -35,6 +40,11 @@ def test_pages_are_valid_html5(app: Flask, catalog: Catalog, seeds: Path, tmp_pa
     (seeds / "zz_hostile.txt").write_text(
         'Se</script>ction\n\nEvil </script><script>alert(1)</script> "quoted" & <b>bold</b>\n\n'
         "Body & <i>more</i>.",
+        encoding="utf-8",
+    )
+    (seeds / "zz_tagged.txt").write_text(
+        '---\ntags: [Climate <b>risk</b>, Europe & co]\nauthor: Ana "Q" <Lima>\n---\n'
+        "World\n\nHeat record\n\nIt was hot.",
         encoding="utf-8",
     )
     run_ingest(catalog, seeds, now=T0.replace(hour=10))
@@ -70,7 +80,7 @@ def test_pages_have_landmarks_and_no_script(app: Flask) -> None:
     from lxml import html
 
     client = app.test_client()
-    for path in ("/", "/feeds/", "/sections/science/"):
+    for path in ("/", "/feeds/", "/sections/science/", "/subscribe/"):
         page = html.fromstring(client.get(path).data)
         assert page.get("lang") == "en"
         for landmark in ("header", "main", "footer"):

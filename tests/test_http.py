@@ -34,7 +34,7 @@ ROUTES = [
     "/sitemap.xml",
     "/robots.txt",
     "/static/site.css",
-    "/static/feed.xsl",
+    "/subscribe/",
 ]
 
 

@@ -9,6 +9,7 @@ from pathlib import Path
 
 import pytest
 from flask import Flask
+from PIL import Image
 from werkzeug.routing import Map, Rule
 
 from feedsvc import create_app, urlmap
@@ -53,6 +54,8 @@ def test_shapes() -> None:
 # -- the dependency answer -------------------------------------------------------------------
 
 SECTIONS = ("World News", "Science", "science", "Économie")
+TAGS = ("Climate", "climate", "Élections", "Space")
+AUTHORS = ("Ana Lima", "Bo Chen", "ana lima")
 
 
 def _render(app: Flask, paths: set[str]) -> dict[str, bytes]:
@@ -76,20 +79,31 @@ class Newsroom:
         self.rng = rng
         self.serial = 0
         self.gone: dict[str, str] = {}
+        self.front: dict[str, tuple[list[str], str | None]] = {}  # tags, author by key
+
+    def _pick_front(self) -> tuple[list[str], str | None]:
+        tags = self.rng.sample(TAGS, self.rng.choice((0, 1, 2)))
+        return tags, self.rng.choice((None, *AUTHORS))
 
     def _write(self, key: str, section: str, title: str, paragraphs: list[str]) -> None:
+        tags, author = self.front.setdefault(key, self._pick_front())
+        lines = [f"tags: [{', '.join(tags)}]"] + ([f"author: {author}"] if author else [])
+        front = "---\n" + "\n".join(lines) + "\n---\n"
         (self.folder / f"{key}.txt").write_text(
-            article_text(section, title, paragraphs), encoding="utf-8"
+            front + article_text(section, title, paragraphs), encoding="utf-8"
         )
 
     def _parts(self, key: str) -> tuple[str, str, list[str]]:
-        blocks = (self.folder / f"{key}.txt").read_text(encoding="utf-8").split("\n\n")
+        text = (self.folder / f"{key}.txt").read_text(encoding="utf-8")
+        blocks = text.split("\n---\n", 1)[1].split("\n\n")
         return blocks[0], blocks[1], blocks[3:]
 
     def step(self) -> str:
         keys = sorted(p.stem for p in self.folder.glob("*.txt"))
         ops = ["add", "add"] + (
-            ["edit", "summary", "retitle", "move", "remove", "rename"] if keys else []
+            ["edit", "summary", "retitle", "move", "remove", "rename", "retag", "reauthor", "image"]
+            if keys
+            else []
         )
         ops += ["restore"] if self.gone else []
         op = self.rng.choice(ops)
@@ -123,7 +137,20 @@ class Newsroom:
             return op
         elif op == "rename":
             (self.folder / f"{key}.txt").rename(self.folder / f"{key}_r.txt")
+            self.front[f"{key}_r"] = self.front.pop(key)
             return op
+        elif op == "image":  # a picture beside it: new, replaced or taken away
+            picture = self.folder / f"{key}.png"
+            if picture.exists() and self.rng.random() < 0.4:
+                picture.unlink()
+            else:  # few colours and sizes: articles sometimes share one image
+                size, red = (self.rng.choice((40, 60)), 30), self.rng.randrange(3) * 100
+                Image.new("RGB", size, (red, 0, 0)).save(picture)
+            return op
+        elif op == "retag":
+            self.front[key] = (self._pick_front()[0], self.front[key][1])
+        elif op == "reauthor":
+            self.front[key] = (self.front[key][0], self._pick_front()[1])
         self._write(key, section, title, paragraphs)
         return op
 

@@ -56,9 +56,9 @@ def entry_id(identity: str, key: str) -> str:
     return _child(identity, quote(key, safe=""))
 
 
-def feed_id(identity: str, section_slug: str | None = None) -> str:
-    """Return the id of the site's feed, or of one section's."""
-    return _child(identity, feed_id_name(section_slug))
+def feed_id(identity: str, section_slug: str | None = None, *, kind: str = "section") -> str:
+    """Return the id of the site's feed, or of one section's (tag's, author's)."""
+    return _child(identity, feed_id_name(section_slug, kind=kind))
 
 
 def _child(identity: str, name: str) -> str:

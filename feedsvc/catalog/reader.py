@@ -9,6 +9,7 @@ from datetime import datetime
 from pathlib import Path
 
 from feedsvc import urlmap
+from feedsvc.catalog.member_queries import Member, MemberQueries
 from feedsvc.catalog.records import (
     COLUMNS,
     Lookup,
@@ -22,7 +23,7 @@ from feedsvc.catalog.schema import connect, explain, parse_time
 from feedsvc.errors import CatalogError, NotFound
 
 
-class Catalog:
+class Catalog(MemberQueries):
     """A connection to the catalog with typed queries; sqlite3 errors become CatalogError."""
 
     def __init__(self, connection: sqlite3.Connection, path: Path) -> None:
@@ -51,14 +52,6 @@ class Catalog:
     def _select(self, sql: str, params: Sequence[object] = ()) -> list[sqlite3.Row]:
         with self.errors():
             return self._db.execute(sql, params).fetchall()
-
-    def _number(self, site_sql: str, section_sql: str, section_slug: str | None) -> int:
-        """Return the number `n` selected over the whole site, or over one section (0 for NULL)."""
-        if section_slug:
-            rows = self._select(section_sql, (section_slug,))
-        else:
-            rows = self._select(site_sql)
-        return int(rows[0]["n"] or 0)
 
     def meta(self, name: str) -> str | None:
         """Return one stored meta value."""
@@ -92,25 +85,30 @@ class Catalog:
         return self.meta("catalog_id") or ""
 
     def latest(
-        self, limit: int, offset: int = 0, *, section_slug: str | None = None
+        self,
+        limit: int,
+        offset: int = 0,
+        *,
+        section_slug: str | None = None,
+        member: Member | None = None,
     ) -> list[Record]:
         """Return published articles, newest first (ties broken by key, descending)."""
-        where = "removed IS NULL" + (" AND section_slug = ?" if section_slug else "")
-        params: list[object] = [section_slug] if section_slug else []
+        where, params = _within(section_slug, member)
         rows = self._select(
-            f"SELECT {COLUMNS} FROM articles WHERE {where} "  # noqa: S608 - fixed fragments
+            f"SELECT {COLUMNS} FROM articles WHERE removed IS NULL{where} "  # noqa: S608
             "ORDER BY published DESC, key DESC LIMIT ? OFFSET ?",
             [*params, limit, offset],
         )
         return [record_from_row(row) for row in rows]
 
-    def count(self, *, section_slug: str | None = None) -> int:
-        """Return how many articles are published (in one section)."""
-        return self._number(
-            "SELECT count(*) AS n FROM articles WHERE removed IS NULL",
-            "SELECT count(*) AS n FROM articles WHERE removed IS NULL AND section_slug = ?",
-            section_slug,
+    def count(self, *, section_slug: str | None = None, member: Member | None = None) -> int:
+        """Return how many articles are published (in one section, tag or author)."""
+        where, params = _within(section_slug, member)
+        rows = self._select(
+            f"SELECT count(*) AS n FROM articles WHERE removed IS NULL{where}",  # noqa: S608
+            params,
         )
+        return int(rows[0]["n"])
 
     def sections(self) -> list[Section]:
         """Return every section that has published articles, by name."""
@@ -135,26 +133,47 @@ class Catalog:
         row = rows[0]
         return Section(row["name"], slug, row["n"], parse_time(row["updated"]))
 
-    def slots(self, *, section_slug: str | None = None) -> int:
+    def slots(self, *, section_slug: str | None = None, member: Member | None = None) -> int:
         """Return how many archive places the scope has used: every article ever, removed too.
 
         Places are numbered in first-ingest order: `seq` for the site, `section_seq` within a
-        section (an article moved to another section takes a new place at its end).
+        section (an article moved to another section takes a new place at its end), `place`
+        within a tag or author (see members.py).
         """
-        return self._number(
-            "SELECT max(seq) AS n FROM articles",
-            "SELECT max(section_seq) AS n FROM articles WHERE section_slug = ?",
-            section_slug,
-        )
-
-    def block(self, first: int, last: int, *, section_slug: str | None = None) -> list[Record]:
-        """Return the live articles in places first..last of the scope, newest first."""
-        if section_slug:
-            where, params = "section_slug = ? AND section_seq", [section_slug, first, last]
+        params: tuple[str, ...] = ()
+        if member is not None:
+            sql, params = "SELECT max(place) AS n FROM members WHERE kind = ? AND slug = ?", member
+        elif section_slug:
+            sql = "SELECT max(section_seq) AS n FROM articles WHERE section_slug = ?"
+            params = (section_slug,)
         else:
-            where, params = "seq", [first, last]
+            sql = "SELECT max(seq) AS n FROM articles"
+        return int(self._select(sql, params)[0]["n"] or 0)
+
+    def block(
+        self,
+        first: int,
+        last: int,
+        *,
+        section_slug: str | None = None,
+        member: Member | None = None,
+    ) -> list[Record]:
+        """Return the live articles in places first..last of the scope, newest first."""
+        if member is not None:
+            where = (
+                "key IN (SELECT key FROM members WHERE kind = ? AND slug = ? "
+                "AND place BETWEEN ? AND ?)"
+            )
+            params: list[object] = [*member, first, last]
+        elif section_slug:
+            where, params = (
+                "section_slug = ? AND section_seq BETWEEN ? AND ?",
+                [section_slug, first, last],
+            )
+        else:
+            where, params = "seq BETWEEN ? AND ?", [first, last]
         rows = self._select(
-            f"SELECT {COLUMNS} FROM articles WHERE {where} BETWEEN ? AND ? "  # noqa: S608
+            f"SELECT {COLUMNS} FROM articles WHERE {where} "  # noqa: S608
             "AND removed IS NULL ORDER BY published DESC, key DESC",
             params,
         )
@@ -220,19 +239,32 @@ class Catalog:
         )
         return [(tombstone_from_row(row), row["section_slug"]) for row in rows]
 
-    def tombstones(self, *, section_slug: str | None = None, limit: int = 1000) -> list[Tombstone]:
+    def tombstones(
+        self,
+        *,
+        section_slug: str | None = None,
+        member: Member | None = None,
+        limit: int = 1000,
+    ) -> list[Tombstone]:
         """Return withdrawn articles still within their retention period, newest first."""
         cutoff = self.meta("tombstone_cutoff") or ""
-        where = "removed IS NOT NULL AND removed > ?" + (
-            " AND section_slug = ?" if section_slug else ""
-        )
-        params: list[object] = [cutoff, *([section_slug] if section_slug else []), limit]
+        where, params = _within(section_slug, member)
         rows = self._select(
-            f"SELECT entry_id, removed, slug FROM articles WHERE {where} "  # noqa: S608
+            "SELECT entry_id, removed, slug FROM articles "  # noqa: S608 - fixed fragments
+            f"WHERE removed IS NOT NULL AND removed > ?{where} "
             "ORDER BY removed DESC, key DESC LIMIT ?",
-            params,
+            [cutoff, *params, limit],
         )
         return [tombstone_from_row(row) for row in rows]
+
+
+def _within(section_slug: str | None, member: Member | None) -> tuple[str, list[object]]:
+    """Return the SQL condition (to AND on) and parameters that keep one scope's articles."""
+    if member is not None:
+        return " AND key IN (SELECT key FROM members WHERE kind = ? AND slug = ?)", [*member]
+    if section_slug:
+        return " AND section_slug = ?", [section_slug]
+    return "", []
 
 
 def open_catalog(

@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from feedsvc import urlmap
-from feedsvc.articles import bounded_summary
+from feedsvc.articles import ArticleImage, bounded_summary
 from feedsvc.catalog.schema import parse_time
 
 
@@ -35,6 +35,7 @@ class Record(Filed):
     summary: str  # the one summary shown everywhere: articles.bounded_summary
     author: str | None = None  # the front matter's; None means the site's author
     tags: tuple[str, ...] = ()  # from front matter, beyond the section
+    image: ArticleImage | None = None  # its own image; None: its preview card stands in
 
     @property
     def path(self) -> str:
@@ -91,6 +92,8 @@ ARTICLE_COLUMNS = (
     "author",
     "tags",
     "summary",
+    "image",  # the image's fingerprinted name (indexed: the image URL looks it up)
+    "image_info",  # the rest of ArticleImage, as JSON
 )
 COLUMNS = ", ".join(ARTICLE_COLUMNS)
 
@@ -112,7 +115,30 @@ def record_from_row(row: sqlite3.Row) -> Record:
         summary=bounded_summary(row["summary"], paragraphs),
         author=row["author"],
         tags=tuple(json.loads(row["tags"])),
+        image=image_from_columns(row["image"], row["image_info"]),
     )
+
+
+def image_columns(image: ArticleImage | None) -> tuple[str | None, str | None]:
+    """Return the `image` and `image_info` column values of an article's image."""
+    if image is None:
+        return None, None
+    info = {
+        "media_type": image.media_type,
+        "width": image.width,
+        "height": image.height,
+        "length": image.length,
+        "alt": image.alt,
+        "source": image.source,
+    }
+    return image.name, json.dumps(info, ensure_ascii=False, sort_keys=True)
+
+
+def image_from_columns(name: str | None, info: str | None) -> ArticleImage | None:
+    """Return the ArticleImage stored in the `image` and `image_info` columns."""
+    if name is None or info is None:
+        return None
+    return ArticleImage(name=name, **json.loads(info))
 
 
 def tombstone_from_row(row: sqlite3.Row) -> Tombstone:

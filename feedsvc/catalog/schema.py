@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 import sqlite3
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from datetime import UTC, datetime
 from pathlib import Path
 
+from feedsvc.catalog import members
 from feedsvc.catalog.backups import list_backups, take_backup
 from feedsvc.catalog.paths import backup_dir
 from feedsvc.errors import CatalogError
@@ -14,8 +15,9 @@ from feedsvc.errors import CatalogError
 # Fixed-width text (microseconds always written) so that text order is time order.
 _TIME_FORMAT = "%Y-%m-%dT%H:%M:%S.%fZ"
 
-# Each entry migrates the schema from version i to i + 1 (PRAGMA user_version).
-_MIGRATIONS: tuple[str, ...] = (
+# Each entry migrates the schema from version i to i + 1 (PRAGMA user_version): SQL, or a
+# function where the new rows need feedsvc's own rules (slugs).
+_MIGRATIONS: tuple[str | Callable[[sqlite3.Connection], None], ...] = (
     """
     CREATE TABLE meta (name TEXT PRIMARY KEY, value TEXT NOT NULL);
     CREATE TABLE articles (
@@ -92,6 +94,15 @@ _MIGRATIONS: tuple[str, ...] = (
         WHERE name = 'tag_base';
     INSERT INTO meta (name, value) VALUES ('catalog_id', lower(hex(randomblob(16))));
     """,
+    # image, image_info: the article's own image (its fingerprinted name, which the image
+    # URL is looked up by, and the rest as JSON); NULL: its preview card stands in.
+    """
+    ALTER TABLE articles ADD COLUMN image TEXT;
+    ALTER TABLE articles ADD COLUMN image_info TEXT;
+    CREATE INDEX articles_image ON articles (image) WHERE image IS NOT NULL;
+    """,
+    # members: the tag and author scopes with their fixed places (see members.py).
+    members.create,
 )
 SCHEMA_VERSION = len(_MIGRATIONS)
 
@@ -202,7 +213,11 @@ def _migrate(connection: sqlite3.Connection, path: Path, version: int, keep: int
     try:
         current = connection.execute("PRAGMA user_version").fetchone()[0]
         for number in range(current, SCHEMA_VERSION):
-            for statement in _statements(_MIGRATIONS[number]):
+            migration = _MIGRATIONS[number]
+            if callable(migration):
+                migration(connection)
+                continue
+            for statement in _statements(migration):
                 connection.execute(statement)
         connection.execute(f"PRAGMA user_version = {SCHEMA_VERSION}")
     except BaseException:

@@ -12,9 +12,10 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from feedsvc.articles import Article, slug_for
+from feedsvc.catalog import members
 from feedsvc.catalog.identity import entry_id
 from feedsvc.catalog.reader import Catalog
-from feedsvc.catalog.records import ARTICLE_COLUMNS, Filed
+from feedsvc.catalog.records import ARTICLE_COLUMNS, Filed, image_columns
 from feedsvc.catalog.schema import format_time
 from feedsvc.reconcile import Add, Brief, Change, Remove, Rename, Step, Stored, Touch, section_slug
 
@@ -51,6 +52,8 @@ class Values(Filed):
     author: str | None
     tags: tuple[str, ...]
     summary: str | None
+    image: str | None  # the image's fingerprinted name
+    image_info: str | None  # the rest of it, as JSON (records.image_columns)
     file_sig: str
 
     def params(self) -> dict[str, Any]:
@@ -117,6 +120,7 @@ class Batch:
     def insert(self, values: Values, entry_id: str) -> None:
         """Add a new article at the end of the first-ingest order."""
         self._db.execute(_INSERT, {**values.params(), "entry_id": entry_id})
+        members.sync(self._db, values.key, members.wanted(values.tags, values.author))
 
     def update(self, values: Values) -> None:
         """Replace an article's content (its id and place never change); it is live again.
@@ -126,12 +130,14 @@ class Batch:
         params = values.params()
         self._db.execute(_MOVE_SECTION, params)
         self._db.execute(_UPDATE, params)
+        members.sync(self._db, values.key, members.wanted(values.tags, values.author))
 
     def rename(self, old_key: str, new_key: str) -> None:
         """Move an article to a new file name, keeping its id, dates and slugs."""
         self._db.execute("PRAGMA defer_foreign_keys = ON")
         self._db.execute("UPDATE articles SET key = ? WHERE key = ?", (new_key, old_key))
         self._db.execute("UPDATE slug_aliases SET key = ? WHERE key = ?", (new_key, old_key))
+        members.rename(self._db, old_key, new_key)
 
     def set_file_sig(self, key: str, sig: str) -> None:
         """Remember a file's size/mtime/inode so the next scan can skip reading it."""
@@ -270,6 +276,7 @@ class Apply:
                 updated = format_time(front.updated) if front.updated else next(self.ticks)
             else:
                 updated = row.updated
+        image, image_info = image_columns(article.image)
         return Values(
             key=article.key,
             slug=slug,
@@ -283,5 +290,7 @@ class Apply:
             author=front.author,
             tags=front.tags,
             summary=front.summary,
+            image=image,
+            image_info=image_info,
             file_sig=sig,
         )

@@ -9,6 +9,8 @@ from feedsvc import urlmap
 from feedsvc.assets import exported_names
 from feedsvc.cards import card_for
 from feedsvc.catalog import Catalog, open_catalog
+from feedsvc.catalog.images import live_image_names
+from feedsvc.catalog.members import KINDS
 from feedsvc.config import Settings
 from feedsvc.icons import icons_for
 
@@ -25,12 +27,16 @@ def site_paths(settings: Settings) -> tuple[list[str], list[tuple[str, str]]]:
     """Return every path the site publishes, and (old path, new path) of renamed articles."""
     catalog = open_catalog(settings.database, readonly=True)
     try:
-        sections = catalog.sections()
         scopes = [
             urlmap.ScopeCounts(None, catalog.count(), catalog.slots()),
             *(
                 urlmap.ScopeCounts(s.slug, s.count, catalog.slots(section_slug=s.slug))
-                for s in sections
+                for s in catalog.sections()
+            ),
+            *(
+                urlmap.ScopeCounts(s.slug, s.count, catalog.slots(member=(kind, s.slug)), kind)
+                for kind in KINDS
+                for s in catalog.members(kind)
             ),
         ]
         paths = list(
@@ -38,13 +44,16 @@ def site_paths(settings: Settings) -> tuple[list[str], list[tuple[str, str]]]:
                 scopes,
                 _articles(catalog, settings.site.title),
                 live_articles=catalog.count(),
-                sections=len(sections),
                 assets=exported_names(),
                 icons=icons_for(settings).files,
+                images=live_image_names(catalog),
                 page_size=settings.page_size,
                 feed_size=settings.feed_size,
             )
         )
+        if settings.fediverse:  # issue 16: the read-only fediverse documents
+            seqs = (seq for _record, seq, _section_seq in catalog.each_live())
+            paths += urlmap.fediverse_paths(scopes, seqs, settings.page_size)
         redirects = [urlmap.redirect(old, new) for old, new in catalog.aliases()]
     finally:
         catalog.close()

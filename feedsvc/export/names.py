@@ -14,16 +14,18 @@ MEDIA_TYPES: dict[str, frozenset[str]] = {
     ".xml": frozenset(
         {"application/atom+xml", "application/rss+xml", "application/xml", "text/xml"}
     ),
-    ".json": frozenset({"application/feed+json", "application/json"}),
+    ".json": frozenset({"application/feed+json", "application/json", "application/activity+json"}),
     ".opml": frozenset({"text/x-opml"}),
     ".txt": frozenset({"text/plain"}),
     ".css": frozenset({"text/css"}),
-    ".xsl": frozenset({"application/xslt+xml"}),
     ".svg": frozenset({"image/svg+xml"}),
     ".png": frozenset({"image/png"}),
+    ".jpg": frozenset({"image/jpeg"}),
+    ".webp": frozenset({"image/webp"}),
     ".ico": frozenset({"image/x-icon", "image/vnd.microsoft.icon"}),
+    "": frozenset({"application/jrd+json", "application/json"}),  # /.well-known/webfinger
 }
-COMPRESSIBLE = frozenset({".html", ".xml", ".json", ".opml", ".txt", ".css", ".xsl", ".svg"})
+COMPRESSIBLE = frozenset({".html", ".xml", ".json", ".opml", ".txt", ".css", ".svg"})
 DEPLOY_FILES = ("_headers", "_redirects", "_nginx.conf")
 
 

@@ -24,10 +24,11 @@ from feedsvc.publishing.state import Meta, Record
 # Stages of publication, in order; each is sent whole before the next one starts.
 STAGES = (
     "assets",  # /static/: what pages and feeds style themselves with
-    "cards",  # preview cards, which article pages name
+    "cards",  # preview cards and articles' own images, which article pages name
     "articles",  # article pages, embed cards, oEmbed documents
     "archives",  # RFC 5005 archive blocks, which link to articles
     "redirects",  # old slugs, which point at article pages
+    "subscribe pages",  # each scope's subscribe page, which lists link to; it shows articles
     "lists",  # the front page, sections and their pages
     "feeds",  # subscription feeds, which link to articles, archives and lists
     "feeds page",  # /feeds/, which lists the feeds
@@ -57,10 +58,14 @@ def stage_of(path: str, *, redirect: bool = False) -> int:
         name = "redirects"
     elif path.startswith(urlmap.static("")):
         name = "assets"
+    elif path.startswith(urlmap.image("")):
+        name = "cards"
     elif shape.startswith("/articles/:slug/"):
         name = "cards" if path.endswith(".png") else "articles"
     elif "/archive/:block/" in shape:
         name = "archives"
+    elif path.endswith("/subscribe/"):
+        name = "subscribe pages"
     elif shape in _LISTS:
         name = "lists"
     elif shape in _FEEDS:

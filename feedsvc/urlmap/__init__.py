@@ -15,6 +15,8 @@ from dataclasses import dataclass
 FEED_FILENAMES = ("atom.xml", "rss.xml", "feed.json")
 SITEMAP_PART_SIZE = 10_000  # URLs in one sitemap file: well under the protocol's 50,000
 ICON_SIZES = (32, 64, 180, 512)  # the square PNG icons (feedsvc.icons draws them)
+# The kinds of scope beside the whole site, and the folder each one's pages and feeds live in.
+SCOPE_FOLDERS = {"section": "sections", "tag": "tags", "author": "authors"}
 
 # Flask/Werkzeug rule of every endpoint the web layer serves.
 RULES: dict[str, str] = {
@@ -33,12 +35,20 @@ RULES: dict[str, str] = {
     "site_archive": "/feeds/archive/<int(min=1):block>/<filename>",
     "section_feed": "/sections/<slug>/<filename>",
     "section_archive": "/sections/<slug>/archive/<int(min=1):block>/<filename>",
+    "member": "/<any(tags, authors):folder>/<slug>/",
+    "member_page": "/<any(tags, authors):folder>/<slug>/page/<int:number>/",
+    "member_feed": "/<any(tags, authors):folder>/<slug>/<filename>",
+    "member_archive": "/<any(tags, authors):folder>/<slug>/archive/<int(min=1):block>/<filename>",
+    "subscribe": "/subscribe/",
+    "section_subscribe": "/sections/<slug>/subscribe/",
+    "member_subscribe": "/<any(tags, authors):folder>/<slug>/subscribe/",
     "opml": "/feeds.opml",
     "sitemap": "/sitemap.xml",
     "sitemap_part": "/sitemaps/<int(min=1):number>.xml",
     "robots": "/robots.txt",
     "static": "/static/<path:name>",
     "icon": "/icons/<name>",
+    "image": "/images/<name>",
     "favicon": "/favicon.ico",
     "apple_touch_icon": "/apple-touch-icon.png",
     "health": "/healthz",
@@ -82,14 +92,26 @@ def front(number: int = 1) -> str:
     return "/" if number == 1 else f"/page/{number}/"
 
 
-def section(slug: str, number: int = 1) -> str:
-    """Return the path of page `number` of a section's page."""
-    return f"/sections/{slug}/" if number == 1 else f"/sections/{slug}/page/{number}/"
+def scope_root(kind: str, slug: str) -> str:
+    """Return the folder of a section's, tag's or author's page and feeds."""
+    return f"/{SCOPE_FOLDERS[kind]}/{slug}/"
 
 
-def listing(section_slug: str | None, number: int = 1) -> str:
-    """Return the path of page `number` of the site's (None) or a section's list."""
-    return front(number) if section_slug is None else section(section_slug, number)
+def kind_of(folder: str) -> str:
+    """Return the kind of scope whose pages live in `folder` ('tags' -> 'tag')."""
+    return next(kind for kind, name in SCOPE_FOLDERS.items() if name == folder)
+
+
+def section(slug: str, number: int = 1, *, kind: str = "section") -> str:
+    """Return the path of page `number` of a section's (tag's, author's) page."""
+    root = scope_root(kind, slug)
+    return root if number == 1 else f"{root}page/{number}/"
+
+
+def listing(section_slug: str | None, number: int = 1, *, kind: str = "section") -> str:
+    """Return the path of page `number` of the site's (None) or a section's (tag's, author's)
+    list."""
+    return front(number) if section_slug is None else section(section_slug, number, kind=kind)
 
 
 def article(slug: str) -> str:
@@ -124,15 +146,22 @@ def article_slug(path: str) -> str | None:
     return slug
 
 
-def feeds_folder(section_slug: str | None) -> str:
+def feeds_folder(section_slug: str | None, *, kind: str = "section") -> str:
     """Return the folder a scope's subscription feeds live in."""
-    return "/feeds/" if section_slug is None else f"/sections/{section_slug}/"
+    return "/feeds/" if section_slug is None else scope_root(kind, section_slug)
 
 
-def feed(section_slug: str | None, filename: str, block: int | None = None) -> str:
+def feed(
+    section_slug: str | None, filename: str, block: int | None = None, *, kind: str = "section"
+) -> str:
     """Return the path of a scope's subscription feed, or of its archive block `block`."""
-    folder = feeds_folder(section_slug)
+    folder = feeds_folder(section_slug, kind=kind)
     return f"{folder}archive/{block}/{filename}" if block else folder + filename
+
+
+def subscribe(page_path: str) -> str:
+    """Return the path of the subscribe page of the scope whose first page is `page_path`."""
+    return page_path + "subscribe/"
 
 
 def sitemap_part(number: int) -> str:
@@ -150,10 +179,17 @@ def icon(name: str) -> str:
     return f"/icons/{name}"
 
 
+def image(name: str) -> str:
+    """Return the path of an article's own image (its fingerprinted file name)."""
+    return f"/images/{name}"
+
+
 # Path segments that vary, as the :placeholders of `_headers` and the nginx config.
 PLACEHOLDERS: tuple[tuple[re.Pattern[str], str], ...] = (
     (re.compile(r"^/articles/[^/]+/"), "/articles/:slug/"),
     (re.compile(r"^/sections/[^/]+/"), "/sections/:section/"),
+    (re.compile(r"^/tags/[^/]+/"), "/tags/:tag/"),
+    (re.compile(r"^/authors/[^/]+/"), "/authors/:author/"),
     (re.compile(r"/page/\d+/$"), "/page/:page/"),
     (re.compile(r"/archive/\d+/"), "/archive/:block/"),
 )
@@ -169,9 +205,9 @@ def shape_of(path: str) -> str:
     return path
 
 
-def feed_id_name(section_slug: str | None) -> str:
+def feed_id_name(section_slug: str | None, *, kind: str = "section") -> str:
     """Return the name a scope's feed has inside its id (fixed when ids were first minted)."""
-    return "feed" + (f"/sections/{section_slug}" if section_slug else "")
+    return "feed" + (f"/{SCOPE_FOLDERS[kind]}/{section_slug}" if section_slug else "")
 
 
 @dataclass(frozen=True, slots=True)
@@ -181,21 +217,22 @@ class ScopeCounts:
     section_slug: str | None
     articles: int  # live articles (list pages)
     slots: int  # archive places used (blocks)
+    kind: str = "section"  # or "tag", "author" (with section_slug their slug)
 
 
 def list_paths(counts: ScopeCounts, page_size: int) -> Iterator[str]:
     """Yield the paths of a scope's list pages."""
     for number in range(1, pages(counts.articles, page_size) + 1):
-        yield listing(counts.section_slug, number)
+        yield listing(counts.section_slug, number, kind=counts.kind)
 
 
 def feed_paths(counts: ScopeCounts, feed_size: int) -> Iterator[str]:
     """Yield the paths of a scope's feeds, each format's subscription then its archives."""
     blocks = archive_blocks(counts.slots, feed_size)
     for filename in FEED_FILENAMES:
-        yield feed(counts.section_slug, filename)
+        yield feed(counts.section_slug, filename, kind=counts.kind)
         for block in range(1, blocks + 1):
-            yield feed(counts.section_slug, filename, block)
+            yield feed(counts.section_slug, filename, block, kind=counts.kind)
 
 
 def article_paths(slug: str, card_version: str) -> tuple[str, ...]:
@@ -214,9 +251,9 @@ def all_paths(
     articles: Iterable[tuple[str, str]],
     *,
     live_articles: int,
-    sections: int,
     assets: Iterable[str],
     icons: Iterable[str] = (),
+    images: Iterable[str] = (),
     page_size: int,
     feed_size: int,
 ) -> Iterator[str]:
@@ -225,16 +262,20 @@ def all_paths(
     `scopes` are the site (section_slug None) and each section; `articles` are (slug, card
     version) of live articles; `assets` are the names under /static/ to export; `icons` the
     fingerprinted names of the publication's icons (with them come /favicon.ico and
-    /apple-touch-icon.png).
+    /apple-touch-icon.png); `images` the fingerprinted names of live articles' own images.
     """
     scopes = list(scopes)
     for counts in scopes:
         yield from list_paths(counts, page_size)
     for counts in scopes:
         yield from feed_paths(counts, feed_size)
+    for counts in scopes:
+        yield subscribe(listing(counts.section_slug, kind=counts.kind))
     yield from (FEEDS_PAGE, OPML, ROBOTS, SITEMAP)
-    for number in range(1, sitemap_parts(1 + sections + live_articles) + 1):
+    # The sitemap lists every scope's first page (front, sections, tags, authors), then articles.
+    for number in range(1, sitemap_parts(len(scopes) + live_articles) + 1):
         yield sitemap_part(number)
+    yield from (image(name) for name in images)  # before the articles that show them
     for slug, version in articles:
         yield from article_paths(slug, version)
     for name in assets:
@@ -249,3 +290,8 @@ def all_paths(
 def redirect(old_slug: str, new_slug: str) -> tuple[str, str]:
     """Return (old path, new path) of a renamed article."""
     return article(old_slug), article(new_slug)
+
+
+# The fediverse's shapes (actors, outboxes, objects, WebFinger) live in urlmap/fediverse.py;
+# importing it adds its route rules to RULES. It needs RULES, ScopeCounts and pages above.
+from feedsvc.urlmap.fediverse import *  # noqa: E402, F403

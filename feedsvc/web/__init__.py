@@ -10,10 +10,21 @@ from werkzeug.routing import MapAdapter
 
 from feedsvc import headers
 from feedsvc.errors import CatalogError, NotFound
-from feedsvc.web import assets, context, embeds, health, icons, pages, syndication
+from feedsvc.web import (
+    assets,
+    context,
+    embeds,
+    fediverse,
+    health,
+    icons,
+    images,
+    pages,
+    subscribe,
+    syndication,
+)
 
 # Paths of machine-readable documents: their errors are plain text, not HTML pages.
-_DOCUMENT_SUFFIXES = (".xml", ".json", ".opml", ".txt", ".xsl", ".css", ".png")
+_DOCUMENT_SUFFIXES = (".xml", ".json", ".opml", ".txt", ".css", ".png", ".jpg", ".webp")
 
 
 class SiteFlask(Flask):
@@ -98,10 +109,13 @@ def init_app(app: Flask) -> None:
     """Register the routes and map every error to a response, once."""
     app.register_blueprint(pages.bp)
     app.register_blueprint(syndication.bp)
+    app.register_blueprint(subscribe.bp)
     app.register_blueprint(health.bp)
     app.register_blueprint(assets.bp)
     app.register_blueprint(icons.bp)
+    app.register_blueprint(images.bp)
     app.register_blueprint(embeds.bp)
+    app.register_blueprint(fediverse.bp)
     app.register_error_handler(NotFound, _not_found)
     app.register_error_handler(InternalServerError, _internal_error)
     app.register_error_handler(HTTPException, _http_error)

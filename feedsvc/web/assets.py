@@ -12,7 +12,6 @@ from feedsvc.web.context import finish
 
 _MEDIA_TYPES = {
     ".css": "text/css",
-    ".xsl": "application/xslt+xml",
     ".png": "image/png",
     ".svg": "image/svg+xml",
     ".ico": "image/x-icon",

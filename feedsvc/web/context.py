@@ -52,7 +52,7 @@ def finish(response: Response, kind: Kind, last_modified: datetime | None = None
 def feed_links(scope: Scope) -> list[dict[str, str]]:
     """Return the <link rel="alternate"> data of the scope's subscription feeds."""
     site = settings().site
-    name = f"{site.title}: {scope.section.name}" if scope.section else site.title
+    name = f"{site.title}: {scope.label}" if scope.label else site.title
     return [
         {
             "href": site.absolute(scope.feed_path(fmt)),

@@ -12,6 +12,7 @@ from feedsvc import urlmap
 from feedsvc.cards import CardStore, card_for
 from feedsvc.catalog import Record
 from feedsvc.embeds import Limits, article_slug, document, to_json, to_xml
+from feedsvc.entry_images import entry_image
 from feedsvc.errors import NotFound
 from feedsvc.headers import ANY_ORIGIN, embed_csp
 from feedsvc.urlmap import RULES
@@ -35,11 +36,6 @@ EMBED_CSS = Markup(
     ".card{border-color:#30363d}.meta,.site{color:#9da7b3}p{color:#c9d1d9}a{color:#7fb4ff}}"
 )
 _CSS_HASH = base64.b64encode(hashlib.sha256(str(EMBED_CSS).encode()).digest()).decode()
-
-
-def card_path(record: Record) -> str:
-    """Return the site path of the article's current preview card."""
-    return urlmap.card(record.slug, card_for(record, settings().site.title).version)
 
 
 def _live(slug: str) -> Record:
@@ -66,7 +62,7 @@ def _oembed(record: Record, fmt: str, limits: Limits) -> Response:
         record,
         site,
         embed_url=site.absolute(urlmap.embed(record.slug)),
-        thumbnail_url=site.absolute(card_path(record)),
+        thumbnail=entry_image(record, settings()),
         limits=limits,
     )
     if fmt == "xml":

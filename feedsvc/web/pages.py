@@ -11,7 +11,9 @@ from werkzeug.wrappers.response import Response as BaseResponse
 
 from feedsvc import urlmap
 from feedsvc.catalog import Record
+from feedsvc.catalog.members import wanted
 from feedsvc.dates import human_date, iso_seconds
+from feedsvc.entry_images import EntryImage, entry_image
 from feedsvc.feeds import FORMATS
 from feedsvc.publication import Scope
 from feedsvc.urlmap import RULES
@@ -23,7 +25,6 @@ from feedsvc.web.context import (
     publication,
     settings,
 )
-from feedsvc.web.embeds import card_path
 
 bp = Blueprint("pages", __name__)
 
@@ -55,14 +56,16 @@ def _permanent(path: str) -> BaseResponse:
 def _listing(scope: Scope, number: int) -> Response:
     """Render page `number` of a scope's articles, newest first."""
     size = settings().page_size
-    total = catalog().count(section_slug=scope.slug)
+    total = catalog().count(section_slug=scope.section_slug, member=scope.member)
     pages = urlmap.pages(total, size)
     if not 1 <= number <= pages:
         abort(404)
-    records = catalog().latest(size, (number - 1) * size, section_slug=scope.slug)
+    records = catalog().latest(
+        size, (number - 1) * size, section_slug=scope.section_slug, member=scope.member
+    )
 
     def page_path(n: int) -> str:
-        return urlmap.listing(scope.slug, n)
+        return urlmap.listing(scope.slug, n, kind=scope.kind)
 
     pager: dict[str, Any] = {
         "number": number,
@@ -109,7 +112,7 @@ def section_page(slug: str, number: int) -> BaseResponse:
     return _permanent(scope.page_path) if number == 1 else _listing(scope, number)
 
 
-def _jsonld(record: Record, url: str, image: str) -> dict[str, Any]:
+def _jsonld(record: Record, url: str, image: EntryImage) -> dict[str, Any]:
     site = settings().site
     organization = {
         "@type": "Organization",
@@ -134,9 +137,22 @@ def _jsonld(record: Record, url: str, image: str) -> dict[str, Any]:
         "inLanguage": site.language,
         "url": url,
         "wordCount": sum(len(paragraph.split()) for paragraph in record.paragraphs),
-        "image": [image],
+        "image": [image.url],
         "keywords": list(record.categories),
     }
+
+
+@bp.get(RULES["member"])
+def member(folder: str, slug: str) -> Response:
+    """Show the newest articles of one tag or author."""
+    return _listing(publication().member_scope(urlmap.kind_of(folder), slug), 1)
+
+
+@bp.get(RULES["member_page"])
+def member_page(folder: str, slug: str, number: int) -> BaseResponse:
+    """Show an older page of one tag or author."""
+    scope = publication().member_scope(urlmap.kind_of(folder), slug)
+    return _permanent(scope.page_path) if number == 1 else _listing(scope, number)
 
 
 @bp.get(RULES["article"])
@@ -151,15 +167,18 @@ def article(slug: str) -> BaseResponse:
     site = settings().site
     scope = publication().scope(record.section_slug)
     url = site.absolute(record.path)
-    card_url = site.absolute(card_path(record))
+    image = entry_image(record, settings())
     html = render_template(
         "article.html",
         record=record,
         scope=scope,
         tags=record.categories,
-        card_url=card_url,
-        card_alt=f"{record.title} — {record.section}, {human_date(record.published)}",
-        jsonld=_jsonld(record, url, card_url),
+        members=[
+            (kind, name, urlmap.section(slug, kind=kind))
+            for kind, slug, name in wanted(record.tags, record.author)
+        ],
+        image=image,
+        jsonld=_jsonld(record, url, image),
         **page_context(scope),
     )
     return _page(html, record.updated)

@@ -80,6 +80,20 @@ def section_archive(slug: str, block: int, filename: str) -> Response:
     return _feed_response(publication().scope(slug), filename, block)
 
 
+@bp.get(RULES["member_feed"])
+def member_feed(folder: str, slug: str, filename: str) -> Response:
+    """Serve a tag's or an author's subscription feed."""
+    scope = publication().member_scope(urlmap.kind_of(folder), slug)
+    return _feed_response(scope, filename, None)
+
+
+@bp.get(RULES["member_archive"])
+def member_archive(folder: str, slug: str, block: int, filename: str) -> Response:
+    """Serve one archive block of a tag's or an author's feed."""
+    scope = publication().member_scope(urlmap.kind_of(folder), slug)
+    return _feed_response(scope, filename, block)
+
+
 @bp.get(RULES["opml"])
 def opml() -> Response:
     """Serve an OPML 2.0 list of every feed, grouped by format."""
@@ -90,7 +104,7 @@ def opml() -> Response:
             f"{fmt.title} feeds",
             [
                 Subscription(
-                    text=f"{site.title}: {scope.section.name}" if scope.section else site.title,
+                    text=f"{site.title}: {scope.label}" if scope.label else site.title,
                     xml_url=site.absolute(scope.feed_path(fmt)),
                     html_url=site.absolute(scope.page_path),
                 )
@@ -99,19 +113,20 @@ def opml() -> Response:
         )
         for fmt in FORMATS.values()
     ]
-    modified = max((s.updated for s in catalog().sections()), default=None) or catalog().changed()
+    modified = max((s.section.updated for s in scopes if s.section), default=None)
+    modified = modified or catalog().changed()
     body = build_opml(f"{site.title} feeds", groups, modified)
     return finish(Response(body, mimetype="text/x-opml"), "feed", modified)
 
 
 def _sitemap_head() -> list[tuple[str, datetime]]:
-    """Return the front page and the section pages with their lastmod."""
+    """Return the front page, then the section, tag and author pages, with their lastmod."""
     site = settings().site
-    sections = catalog().sections()
-    changed = max((s.updated for s in sections), default=None) or catalog().changed()
+    scopes = [scope for scope in publication().scopes() if scope.section is not None]
+    changed = max((s.section.updated for s in scopes if s.section), default=None)
     return [
-        (site.absolute(urlmap.front()), changed),
-        *((site.absolute(urlmap.section(s.slug)), s.updated) for s in sections),
+        (site.absolute(urlmap.front()), changed or catalog().changed()),
+        *((site.absolute(s.page_path), s.section.updated) for s in scopes if s.section),
     ]
 
 
