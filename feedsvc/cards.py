@@ -8,13 +8,10 @@ a card can be cached forever.
 
 from __future__ import annotations
 
-import contextlib
 import errno
 import hashlib
 import io
 import logging
-import os
-import tempfile
 import threading
 from dataclasses import dataclass
 from functools import lru_cache
@@ -24,6 +21,7 @@ from fontTools.ttLib import TTFont
 from PIL import Image, ImageDraw, ImageFont
 from text_unidecode import unidecode
 
+from feedsvc.atomic import write_file
 from feedsvc.catalog import Record
 from feedsvc.dates import human_date
 
@@ -199,16 +197,7 @@ class CardStore:
 
     def _keep(self, path: Path, body: bytes) -> None:
         self.folder.mkdir(parents=True, exist_ok=True)
-        # A full disk still creates the (empty) file and fails at the write or the flush.
-        fd, tmp = tempfile.mkstemp(dir=self.folder, suffix=".tmp")
-        try:
-            with os.fdopen(fd, "wb") as file:
-                file.write(body)
-            os.replace(tmp, path)
-        except BaseException:
-            with contextlib.suppress(OSError):  # the failure being raised is the one to report
-                os.unlink(tmp)
-            raise
+        write_file(path, body)
 
     def _note(self, reason: str | None) -> None:
         """Log when keeping cards in the folder starts or stops failing (or fails anew)."""

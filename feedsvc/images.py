@@ -15,19 +15,17 @@ and an old name keeps working for readers that cached it. Framework-free, no cat
 
 from __future__ import annotations
 
-import contextlib
 import hashlib
 import io
-import os
 import re
 import struct
-import tempfile
 import warnings
 from pathlib import Path
 
 from PIL import Image, UnidentifiedImageError
 
 from feedsvc.articles import ArticleImage
+from feedsvc.atomic import write_file
 from feedsvc.errors import ArticleError
 
 # What an image file may be called, and the format its bytes must then be.
@@ -149,15 +147,7 @@ def keep(store: Path, name: str, data: bytes) -> None:
     if target.exists():
         return
     store.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=store, suffix=".tmp")
-    try:
-        with os.fdopen(fd, "wb") as file:
-            file.write(data)
-        os.replace(tmp, target)
-    except BaseException:
-        with contextlib.suppress(OSError):  # the failure being raised is the one to report
-            os.unlink(tmp)
-        raise
+    write_file(target, data)
 
 
 def stored(store: Path, name: str) -> bytes | None:
