@@ -93,11 +93,13 @@ def _settings(seeds: Path, database: Path, **extra: object) -> Any:
     )
 
 
-def _wait(condition: Callable[[], bool], timeout: float) -> None:
+def _wait(condition: Callable[[], bool], timeout: float, what: str = "the condition") -> None:
+    """Poll `condition` until it holds; fail after `timeout` s (bounds are generous: the
+    machine may be loaded, and a poll ends as soon as the condition holds)."""
     deadline = time.monotonic() + timeout
     while not condition():
         if time.monotonic() > deadline:
-            pytest.fail("timed out")
+            pytest.fail(f"timed out after {timeout:g} s waiting for {what}")
         time.sleep(0.05)
 
 
@@ -172,20 +174,23 @@ def test_deliveries_survive_sigkill_of_the_writer(seeds: Path, tmp_path: Path) -
     try:
         database = tmp_path / "served.sqlite3"
         with open_store(database) as store:
-            _wait(lambda: store.meta("baseline") is not None, 20)  # the writer's first pass
+            _wait(lambda: store.meta("baseline") is not None, 90, "the writer's first pass")
             for n in range(followers):
                 inbox_url = f"{inbox.url}/inbox/{n}"
                 store.add_follower(Follower("", f"https://f{n}.example/u", inbox_url, None))
         write_article(seeds, "009_new", "Science", "Fresh news", "Body.")
-        _wait(lambda: len(inbox.received) >= 4, 30)
+        _wait(lambda: len(inbox.received) >= 4, 90, "the first deliveries")
         state = json.loads((tmp_path / "run" / "supervisor.json").read_text())
         os.kill(state["writer_pid"], signal.SIGKILL)
         killed_at = time.monotonic()
-        _wait(lambda: {p for p, _h, _b in inbox.received} >= {f"/inbox/{n}" for n in range(24)}, 60)
+        every = {f"/inbox/{n}" for n in range(followers)}
+        _wait(lambda: {p for p, _h, _b in inbox.received} >= every, 60, "every inbox")
         drained = time.monotonic() - killed_at
         with open_store(database) as store:
             _wait(
-                lambda: store.db.execute("SELECT count(*) FROM deliveries").fetchone()[0] == 0, 10
+                lambda: store.db.execute("SELECT count(*) FROM deliveries").fetchone()[0] == 0,
+                60,
+                "an empty queue",
             )
         paths = [p for p, _h, _b in inbox.received]
         assert sorted(set(paths)) == sorted(f"/inbox/{n}" for n in range(followers))
@@ -214,3 +219,77 @@ def test_health_shows_the_queue_and_an_overdue_one_is_a_problem(
     assert fresh["queue"]["pending"] == 1
     late = health(settings, CatalogState("ok"), now=now + 600)
     assert any("fediverse deliveries" in problem for problem in late["problems"])
+
+
+def test_a_claimed_delivery_that_never_ended_is_overdue_in_health(
+    seeds: Path, database: Path, catalog: Any
+) -> None:
+    from feedsvc.fediverse import queue
+    from feedsvc.status import CatalogState, health
+
+    settings = _settings(seeds, database, HEALTH_MAX_LAG=60)
+    run_ingest(catalog, seeds)
+    now = time.time()
+    with open_store(database) as store:
+        queue.enqueue(store, [("https://a.example/inbox", "https://x/actor", b"{}")], now - 900)
+        assert len(queue.claim(store, 1, now=now - 900)) == 1  # by a worker that then hung
+    late = health(settings, CatalogState("ok"), now=now)
+    assert any("fediverse deliveries" in problem for problem in late["problems"])
+    assert late["fediverse"]["queue"]["claimed"] == 1
+
+
+def test_an_inbox_url_that_cannot_be_sent_to_never_stops_the_worker(
+    seeds: Path, database: Path, catalog: Any, worker_for: Callable[[Any], DeliveryWorker]
+) -> None:
+    inbox = Inbox(lambda n: 202)
+    try:
+        settings = _settings(seeds, database)
+        run_ingest(catalog, seeds)
+        with open_store(database) as store:  # as a store made before inboxes were checked
+            bad = inbox.url + "/inbox/\u00e9"
+            store.add_follower(Follower("", "https://a.example/u", bad, None))
+            store.add_follower(Follower("", "https://b.example/u", inbox.url + "/inbox/b", None))
+        DeliveryWorker(settings).run_once()
+        write_article(seeds, "009_new", "Science", "Fresh news", "Body.")
+        run_ingest(catalog, seeds)
+        worker = worker_for(settings)
+        with open_store(database) as store:
+            _wait(lambda: store.count("delivered") == 1 and store.count("refused") == 1, 30)
+            assert store.db.execute("SELECT count(*) FROM deliveries").fetchone()[0] == 0
+        assert [path for path, _h, _b in inbox.received] == ["/inbox/b"]
+        assert worker.thread is not None
+        assert worker.thread.is_alive()
+    finally:
+        inbox.close()
+
+
+def test_the_worker_outlives_a_failing_store_and_goes_on(
+    seeds: Path,
+    database: Path,
+    catalog: Any,
+    worker_for: Callable[[Any], DeliveryWorker],
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    inbox = Inbox(lambda n: 202)
+    try:
+        settings = _settings(seeds, database)
+        run_ingest(catalog, seeds)
+        with open_store(database) as store:
+            store.add_follower(Follower("", "https://a.example/u", inbox.url + "/inbox", None))
+            (schema,) = store.db.execute(
+                "SELECT sql FROM sqlite_master WHERE name = 'deliveries'"
+            ).fetchone()
+        DeliveryWorker(settings).run_once()
+        with open_store(database) as store, store.db:
+            store.db.execute("DROP TABLE deliveries")  # every claim now fails
+        worker = worker_for(settings)
+        _wait(lambda: "the delivery worker failed" in caplog.text, 30)
+        with open_store(database) as store, store.db:
+            store.db.execute(schema)
+        write_article(seeds, "009_new", "Science", "Fresh news", "Body.")
+        run_ingest(catalog, seeds)
+        _wait(lambda: len(inbox.received) == 1, 60)
+        assert worker.thread is not None
+        assert worker.thread.is_alive()
+    finally:
+        inbox.close()

@@ -233,3 +233,22 @@ def test_the_dependency_answer_is_exact_for_fediverse_paths(
         assert named == differ, (number, ops, sorted(named - differ), sorted(differ - named))
         before, rendered = after, now_rendered
     del plain
+
+
+def test_an_update_always_says_when_the_note_was_updated(
+    seeds: Path, database: Path, catalog: Catalog
+) -> None:
+    # Mastodon ignores an Update whose object has no `updated` newer than what it holds.
+    from feedsvc.config import load_settings
+    from feedsvc.fediverse import objects
+
+    settings = load_settings({}, {"SEEDS_DIR": seeds, "DATABASE": database, "SITE_URL": SITE_URL})
+    run_ingest(catalog, seeds)
+    record, seq, _section_seq = next(iter(catalog.each_live()))
+    note = objects.note(settings, record, seq)
+    assert "updated" not in note  # never edited: a Note says nothing of an update
+    update = objects.update(settings, note)
+    assert update["object"]["updated"] == note["published"]
+    assert update["published"] == note["published"]
+    edited = note | {"updated": "2026-01-02T03:04:05Z"}
+    assert objects.update(settings, edited)["object"]["updated"] == "2026-01-02T03:04:05Z"

@@ -5,68 +5,28 @@ the only possible answer."""
 
 from __future__ import annotations
 
-import json
 import socket
-import threading
+import sqlite3
 import time
 from collections.abc import Iterator
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
-from typing import Any
 
 import pytest
-from flask import Flask
 from flask.testing import FlaskClient
 
-from feedsvc import create_app
 from feedsvc.catalog import Catalog
-from feedsvc.fediverse.store import open_store
+from feedsvc.fediverse.store import open_store, store_file
 
-from .conftest import SITE_URL, run_ingest
-from .fediverse_helpers import cavage_headers, make_key
-
-INBOX = f"{SITE_URL}/fediverse/inbox"
-SITE_ACTOR = f"{SITE_URL}/fediverse/actor.json"
-
-
-class RemoteActor:
-    """A remote server on loopback that serves one actor document (and counts requests)."""
-
-    def __init__(self) -> None:
-        self.key, pem = make_key()
-        self.requests = 0
-        owner = self
-
-        class Handler(BaseHTTPRequestHandler):
-            def do_GET(self) -> None:
-                owner.requests += 1
-                body = json.dumps(owner.document).encode()
-                self.send_response(200)
-                self.send_header("Content-Type", "application/activity+json")
-                self.send_header("Content-Length", str(len(body)))
-                self.end_headers()
-                self.wfile.write(body)
-
-            def log_message(self, *args: Any) -> None:
-                pass
-
-        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        port = self.server.server_address[1]
-        self.actor = f"http://127.0.0.1:{port}/users/alice"
-        self.key_id = self.actor + "#main-key"
-        self.document = {
-            "@context": ["https://www.w3.org/ns/activitystreams", "https://w3id.org/security/v1"],
-            "id": self.actor,
-            "type": "Person",
-            "inbox": self.actor + "/inbox",
-            "endpoints": {"sharedInbox": f"http://127.0.0.1:{port}/inbox"},
-            "publicKey": {"id": self.key_id, "owner": self.actor, "publicKeyPem": pem},
-        }
-        threading.Thread(target=self.server.serve_forever, daemon=True).start()
-
-    def close(self) -> None:
-        self.server.shutdown()
-        self.server.server_close()
+from .fediverse_helpers import (
+    INBOX,
+    RemoteActor,
+    activity,
+    cavage_headers,
+    inbox_app,
+    make_key,
+    post_inbox,
+    stored,
+)
 
 
 @pytest.fixture
@@ -76,114 +36,171 @@ def remote() -> Iterator[RemoteActor]:
     actor.close()
 
 
-def _app(seeds: Path, database: Path, catalog: Catalog, allow_private: bool) -> Flask:
-    run_ingest(catalog, seeds)
-    return create_app(
-        {
-            "SEEDS_DIR": seeds,
-            "DATABASE": database,
-            "SITE_URL": SITE_URL,
-            "SITE_TITLE": "Test News",
-            "FEDIVERSE": True,
-            "FEDIVERSE_ALLOW_PRIVATE": allow_private,
-            "FEDIVERSE_TIMEOUT": 1,
-        }
-    )
-
-
 @pytest.fixture
 def client(seeds: Path, database: Path, catalog: Catalog) -> FlaskClient:
-    return _app(seeds, database, catalog, allow_private=True).test_client()
+    return inbox_app(seeds, database, catalog).test_client()
 
 
-def _follow(actor: str) -> bytes:
-    return json.dumps(
-        {
-            "@context": "https://www.w3.org/ns/activitystreams",
-            "id": actor + "/follows/1",
-            "type": "Follow",
-            "actor": actor,
-            "object": SITE_ACTOR,
-        }
-    ).encode()
-
-
-def _post(client: FlaskClient, body: bytes, headers: dict[str, str]) -> tuple[int, float]:
-    started = time.monotonic()
-    response = client.post(INBOX, data=body, headers=headers, base_url=SITE_URL)
-    return response.status_code, time.monotonic() - started
-
-
-def _stored(database: Path) -> tuple[int, int]:
-    with open_store(database) as store:
-        deliveries = store.db.execute("SELECT count(*) FROM deliveries").fetchone()[0]
-        return store.follower_count(), int(deliveries)
+def _signed(remote: RemoteActor, body: bytes, **options: object) -> dict[str, str]:
+    return cavage_headers(remote.key, remote.key_id, INBOX, body, **options)  # type: ignore[arg-type]
 
 
 def test_a_signed_follow_is_taken(client: FlaskClient, remote: RemoteActor, database: Path) -> None:
-    body = _follow(remote.actor)
-    status, _ = _post(client, body, cavage_headers(remote.key, remote.key_id, INBOX, body))
-    assert status == 202
-    assert _stored(database) == (1, 1)  # the follower, and its Accept queued
+    body = activity("Follow", remote.actor)
+    assert post_inbox(client, body, _signed(remote, body))[0] == 202
+    assert stored(database) == (1, 1, 1)  # the follower, its Accept queued, the key cached
 
 
 def test_unsigned_is_401(client: FlaskClient, remote: RemoteActor, database: Path) -> None:
-    body = _follow(remote.actor)
-    headers = cavage_headers(remote.key, remote.key_id, INBOX, body)
+    body = activity("Follow", remote.actor)
+    headers = _signed(remote, body)
     del headers["Signature"]
-    assert _post(client, body, headers)[0] == 401
-    assert _stored(database) == (0, 0)
+    assert post_inbox(client, body, headers)[0] == 401
+    assert stored(database) == (0, 0, 0)
 
 
 def test_wrong_key_is_401(client: FlaskClient, remote: RemoteActor, database: Path) -> None:
     other, _pem = make_key()
-    body = _follow(remote.actor)
-    assert _post(client, body, cavage_headers(other, remote.key_id, INBOX, body))[0] == 401
-    assert _stored(database) == (0, 0)
+    body = activity("Follow", remote.actor)
+    assert post_inbox(client, body, cavage_headers(other, remote.key_id, INBOX, body))[0] == 401
+    assert stored(database) == (0, 0, 0)
 
 
 def test_replayed_old_date_is_401(client: FlaskClient, remote: RemoteActor, database: Path) -> None:
-    body = _follow(remote.actor)
-    old = time.time() - 2 * 3600
-    headers = cavage_headers(remote.key, remote.key_id, INBOX, body, date=old)
-    assert _post(client, body, headers)[0] == 401
-    assert _stored(database) == (0, 0)
+    body = activity("Follow", remote.actor)
+    headers = _signed(remote, body, date=time.time() - 2 * 3600)
+    assert post_inbox(client, body, headers)[0] == 401
+    assert stored(database) == (0, 0, 0)
+
+
+def test_a_date_from_the_future_is_401(
+    client: FlaskClient, remote: RemoteActor, database: Path
+) -> None:
+    body = activity("Follow", remote.actor)
+    headers = _signed(remote, body, date=time.time() + 2 * 3600)
+    status, _seconds, response = post_inbox(client, body, headers)
+    assert status == 401, response.text
+    assert "Date" in response.text
+    assert stored(database) == (0, 0, 0)
+
+
+def test_a_signature_that_does_not_cover_the_digest_is_401(
+    client: FlaskClient, remote: RemoteActor, database: Path
+) -> None:
+    body = activity("Follow", remote.actor)
+    headers = _signed(remote, body, covered=("(request-target)", "host", "date"))
+    status, _seconds, response = post_inbox(client, body, headers)
+    assert status == 401
+    assert "digest" in response.text
+    assert remote.requests == 0
+    assert stored(database) == (0, 0, 0)
+
+
+def test_a_request_signed_for_another_host_is_401(
+    client: FlaskClient, remote: RemoteActor, database: Path
+) -> None:
+    # A request to another server's inbox, replayed here: its signature is valid, its Host not.
+    body = activity("Follow", remote.actor)
+    elsewhere = "https://evil.example/fediverse/inbox"
+    headers = cavage_headers(remote.key, remote.key_id, elsewhere, body)
+    status, _seconds, response = post_inbox(client, body, headers)
+    assert status == 401
+    assert "host" in response.text.lower()
+    assert remote.requests == 0
+    assert stored(database) == (0, 0, 0)
+
+
+def test_the_host_is_the_forwarded_one_only_behind_a_trusted_proxy(
+    seeds: Path, database: Path, catalog: Catalog, remote: RemoteActor
+) -> None:
+    body = activity("Follow", remote.actor)
+    headers = _signed(remote, body)
+    proxied = headers | {"Host": "127.0.0.1:8000", "X-Forwarded-Host": headers["Host"]}
+    direct = inbox_app(seeds, database, catalog).test_client()
+    assert post_inbox(direct, body, proxied)[0] == 401
+    assert stored(database) == (0, 0, 0)
+    behind = inbox_app(seeds, database, catalog, TRUST_PROXY=True).test_client()
+    assert post_inbox(behind, body, proxied)[0] == 202
+
+
+def test_the_same_signed_request_twice_is_401_the_second_time(
+    client: FlaskClient, remote: RemoteActor, database: Path
+) -> None:
+    body = activity("Follow", remote.actor)
+    headers = _signed(remote, body)
+    assert post_inbox(client, body, headers)[0] == 202
+    status, _seconds, response = post_inbox(client, body, headers)
+    assert status == 401
+    assert "replay" in response.text
+    assert stored(database) == (1, 1, 1)  # one Accept, not two
 
 
 def test_digest_mismatch_is_400(client: FlaskClient, remote: RemoteActor, database: Path) -> None:
-    body = _follow(remote.actor)
-    headers = cavage_headers(remote.key, remote.key_id, INBOX, body, body_digest=b"other")
-    assert _post(client, body, headers)[0] == 400
-    assert _stored(database) == (0, 0)
+    body = activity("Follow", remote.actor)
+    headers = _signed(remote, body, body_digest=b"other")
+    assert post_inbox(client, body, headers)[0] == 400
+    assert stored(database) == (0, 0, 0)
 
 
 def test_a_10_mb_body_is_413_unread(
     client: FlaskClient, remote: RemoteActor, database: Path
 ) -> None:
     body = b"{" + b" " * (10 * 1024 * 1024) + b"}"
-    headers = cavage_headers(remote.key, remote.key_id, INBOX, body)
-    status, seconds = _post(client, body, headers)
+    status, seconds, _response = post_inbox(client, body, _signed(remote, body))
     assert status == 413
     assert seconds < 5
     assert remote.requests == 0  # refused before any key was fetched
-    assert _stored(database) == (0, 0)
+    assert stored(database) == (0, 0, 0)
 
 
 def test_not_json_is_400(client: FlaskClient, remote: RemoteActor, database: Path) -> None:
     body = b"<xml/>"
-    assert _post(client, body, cavage_headers(remote.key, remote.key_id, INBOX, body))[0] == 400
-    assert _stored(database) == (0, 0)
+    assert post_inbox(client, body, _signed(remote, body))[0] == 400
+    assert stored(database) == (0, 0, 0)
+
+
+def test_deeply_nested_json_is_400(
+    client: FlaskClient, remote: RemoteActor, database: Path
+) -> None:
+    body = b"[" * 100_000
+    assert post_inbox(client, body, _signed(remote, body))[0] == 400
+    body = b'{"a":' * 20_000 + b"1" + b"}" * 20_000  # valid JSON, too deep for the parser
+    assert post_inbox(client, body, _signed(remote, body))[0] == 400
+    assert remote.requests == 0
+    assert stored(database) == (0, 0, 0)
+
+
+def test_a_follower_inbox_that_is_not_a_usable_url_is_400(
+    client: FlaskClient, remote: RemoteActor, database: Path
+) -> None:
+    remote.document["inbox"] = remote.actor + "/inbox/\u00e9"
+    remote.document["endpoints"] = {"sharedInbox": "ftp://127.0.0.1/inbox"}
+    body = activity("Follow", remote.actor)
+    status, _seconds, response = post_inbox(client, body, _signed(remote, body))
+    assert status == 400
+    assert "inbox" in response.text
+    assert stored(database)[:2] == (0, 0)
+
+
+def test_a_bad_shared_inbox_is_ignored_and_the_inbox_used(
+    client: FlaskClient, remote: RemoteActor, database: Path
+) -> None:
+    remote.document["endpoints"] = {"sharedInbox": "http://127.0.0.1/" + "x" * 5000}
+    body = activity("Follow", remote.actor)
+    assert post_inbox(client, body, _signed(remote, body))[0] == 202
+    with open_store(database) as store:
+        row = store.db.execute("SELECT inbox, shared_inbox FROM followers").fetchone()
+    assert row == (remote.actor + "/inbox", None)
 
 
 def test_an_actor_on_loopback_is_refused_unless_allowed(
     seeds: Path, database: Path, catalog: Catalog, remote: RemoteActor
 ) -> None:
-    client = _app(seeds, database, catalog, allow_private=False).test_client()
-    body = _follow(remote.actor)
-    status, _ = _post(client, body, cavage_headers(remote.key, remote.key_id, INBOX, body))
-    assert status == 401
+    client = inbox_app(seeds, database, catalog, FEDIVERSE_ALLOW_PRIVATE=False).test_client()
+    body = activity("Follow", remote.actor)
+    assert post_inbox(client, body, _signed(remote, body))[0] == 401
     assert remote.requests == 0  # never even asked
-    assert _stored(database) == (0, 0)
+    assert stored(database) == (0, 0, 0)
 
 
 def test_an_actor_that_never_answers_is_401_in_bounded_time(
@@ -194,12 +211,25 @@ def test_an_actor_that_never_answers_is_401_in_bounded_time(
         silent.bind(("127.0.0.1", 0))
         silent.listen(8)
         actor = f"http://127.0.0.1:{silent.getsockname()[1]}/users/mute"
-        body = _follow(actor)
-        status, seconds = _post(client, body, cavage_headers(key, actor + "#main-key", INBOX, body))
+        body = activity("Follow", actor)
+        headers = cavage_headers(key, actor + "#main-key", INBOX, body)
+        status, seconds, _response = post_inbox(client, body, headers)
     assert status == 401
     assert seconds < 5  # FEEDSVC_FEDIVERSE_TIMEOUT=1
-    assert _stored(database) == (0, 0)
+    assert stored(database) == (0, 0, 0)
+
+
+def test_a_broken_federation_store_is_503_not_500(
+    client: FlaskClient, remote: RemoteActor, database: Path
+) -> None:
+    stored(database)  # made
+    with sqlite3.connect(store_file(database)) as broken:
+        broken.execute("DROP TABLE keys")
+    body = activity("Follow", remote.actor)
+    status, _seconds, response = post_inbox(client, body, _signed(remote, body))
+    assert status == 503
+    assert response.headers["Retry-After"]
 
 
 def test_a_get_of_the_inbox_is_405(client: FlaskClient) -> None:
-    assert client.get(INBOX, base_url=SITE_URL).status_code == 405
+    assert client.get(INBOX).status_code == 405

@@ -1,6 +1,10 @@
 """The delivery worker: runs in the writer process (never in a web request), notices catalog
 changes, queues what followers must be told (reconcile.py) and sends the queue, each delivery
-signed by its actor, at most `fediverse_concurrency` at a time."""
+signed by its actor, at most `fediverse_concurrency` at a time.
+
+Nothing one delivery does can stop the worker: any error while sending counts as a failed
+attempt (retried with backoff), a URL no request can go to is dropped at once, and the loop
+itself is supervised (an error is logged and the loop starts again after a pause)."""
 
 from __future__ import annotations
 
@@ -16,21 +20,35 @@ from feedsvc.config import Settings
 from feedsvc.errors import FeedsvcError
 from feedsvc.fediverse import queue
 from feedsvc.fediverse.errors import FetchError
-from feedsvc.fediverse.inbox import policy
 from feedsvc.fediverse.keys import load_keys
 from feedsvc.fediverse.queue import Delivery
 from feedsvc.fediverse.reconcile import reconcile
-from feedsvc.fediverse.remote import ACCEPT, ACTIVITY_JSON, request
+from feedsvc.fediverse.remote import ACCEPT, ACTIVITY_JSON, check_url, request
 from feedsvc.fediverse.signatures import sign
+from feedsvc.fediverse.signers import policy
 from feedsvc.fediverse.store import Store, open_store
 
 log = logging.getLogger(__name__)
 
 POLL = 0.25  # seconds between looks at the catalog and the queue when idle
+RESTART_PAUSE = (1.0, 60.0)  # the supervised loop's first and longest pause after an error
 
 
 def send(settings: Settings, item: Delivery) -> tuple[str, str]:
-    """Send one delivery; return ('ok' | 'refused' | 'failed', reason)."""
+    """Send one delivery; return ('ok' | 'refused' | 'failed', reason). Never raises."""
+    try:
+        return _send(settings, item)
+    except Exception as exc:  # a bug or a surprise: one failed attempt, never a dead worker
+        if item.attempts == 0:  # once per delivery, not once per retry
+            log.exception("fediverse: delivery to %r raised", item.inbox[:200])
+        return "failed", f"{type(exc).__name__}: {exc}"[:500]
+
+
+def _send(settings: Settings, item: Delivery) -> tuple[str, str]:
+    try:
+        check_url(item.inbox, policy(settings))
+    except FetchError as exc:
+        return "refused", exc.reason  # no request can ever go there
     keys = load_keys(settings.database)
     headers = sign(
         "POST", item.inbox, item.body, keys, item.signer + "#main-key", datetime.now(UTC)
@@ -70,15 +88,30 @@ class DeliveryWorker:
             self.thread.join(timeout)
 
     def run(self) -> None:
-        """Loop: reconcile when the catalog changed, keep up to `fediverse_concurrency`
-        deliveries in flight, record each as soon as it ends (so a kill repeats at most those
-        in flight)."""
-        store = open_store(self.settings.database)
+        """Run the loop until stopped; when it fails, log why and start it again after a pause
+        (doubling up to a minute while it keeps failing)."""
+        pause = RESTART_PAUSE[0]
+        while not self.stop_event.is_set():
+            started = time.monotonic()
+            try:
+                self._loop()
+            except Exception:
+                log.exception("fediverse: the delivery worker failed; again in %g s", pause)
+            else:
+                return  # stopped
+            if time.monotonic() - started > RESTART_PAUSE[1]:
+                pause = RESTART_PAUSE[0]  # it ran a while: a new trouble, not the same one
+            self.stop_event.wait(pause)
+            pause = min(RESTART_PAUSE[1], pause * 2)
+
+    def _loop(self) -> None:
+        """Reconcile when the catalog changed, keep up to `fediverse_concurrency` deliveries in
+        flight, record each as soon as it ends (so a kill repeats at most those in flight)."""
         workers = self.settings.fediverse_concurrency
         in_flight: dict[Future[tuple[str, str]], Delivery] = {}
         checked = 0.0
-        try:
-            queue.release_claims(store)
+        with open_store(self.settings.database) as store:
+            queue.release_claims(store)  # the claims of a loop or writer that is gone
             with ThreadPoolExecutor(workers, thread_name_prefix="fediverse-send") as pool:
                 while not self.stop_event.is_set() or in_flight:
                     if time.monotonic() - checked >= POLL and not self.stop_event.is_set():
@@ -93,13 +126,6 @@ class DeliveryWorker:
                     done, _pending = wait(in_flight, timeout=POLL, return_when=FIRST_COMPLETED)
                     for future in done:
                         self._record(store, in_flight.pop(future), *future.result())
-        except Exception:
-            # Never silent: health shows the queue overdue, and the writer's restart brings a
-            # new worker.
-            log.exception("fediverse: the delivery worker stopped")
-            raise
-        finally:
-            store.close()
 
     def run_once(self) -> int:
         """Reconcile, then send everything due now (tests, `feedsvc` tools); return how many
@@ -132,7 +158,7 @@ class DeliveryWorker:
 
     def _log_failure(self, reason: str) -> None:
         if reason != self._failing:
-            log.error("fediverse: cannot read the catalog: %s (retrying)", reason)
+            log.error("fediverse: cannot compare the catalog with the store: %s (retrying)", reason)
         self._failing = reason
 
     def _record(self, store: Store, item: Delivery, verdict: str, reason: str) -> None:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from feedsvc.errors import FeedsvcError
+from feedsvc.errors import CatalogError, FeedsvcError
 
 
 class KeyFileError(FeedsvcError):
@@ -33,3 +33,8 @@ class FetchError(FeedsvcError):
         self.url = url
         self.reason = reason
         self.status = status
+
+
+class StoreError(CatalogError):
+    """The federation store cannot be opened, read or written (503 at the web edge, as the
+    catalog's own errors)."""

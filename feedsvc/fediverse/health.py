@@ -9,6 +9,8 @@ from feedsvc.errors import FeedsvcError
 from feedsvc.fediverse.queue import queue_state
 from feedsvc.fediverse.store import open_store, store_file
 
+CLAIM_GRACE = 30.0  # seconds a claimed delivery may outlast its deadline before it is overdue
+
 
 def fediverse_health(settings: Settings, now: float) -> tuple[dict[str, Any] | None, list[str]]:
     """Return (the document's "fediverse" part, problems); (None, []) when federation is off."""
@@ -18,7 +20,7 @@ def fediverse_health(settings: Settings, now: float) -> tuple[dict[str, Any] | N
         return {"followers": 0, "queue": {"pending": 0}}, []
     try:
         with open_store(settings.database) as store:
-            state = queue_state(store)
+            state = queue_state(store, settings.fediverse_timeout + CLAIM_GRACE)
     except FeedsvcError as exc:
         return {"error": str(exc)}, [f"fediverse store unreadable: {exc}"]
     problems = []
@@ -30,6 +32,7 @@ def fediverse_health(settings: Settings, now: float) -> tuple[dict[str, Any] | N
         "queue": {
             "pending": state.pending,
             "retrying": state.retrying,
+            "claimed": state.claimed,
             "oldest_age": None if state.oldest is None else round(now - state.oldest, 1),
             "overdue": None if overdue is None else round(overdue, 1),
         },

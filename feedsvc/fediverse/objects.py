@@ -132,9 +132,10 @@ def create(settings: Settings, document: dict[str, Any]) -> dict[str, Any]:
 
 
 def update(settings: Settings, document: dict[str, Any]) -> dict[str, Any]:
-    """Return the site actor's Update of an edited Note (its id names the edit)."""
+    """Return the site actor's Update of an edited Note (its id names the edit). The Note
+    always says when it was updated: Mastodon ignores an Update whose object does not."""
     stamp = document.get("updated", document["published"])
-    return create(settings, document) | {
+    return create(settings, document | {"updated": stamp}) | {
         "id": f"{document['id']}#update-{re.sub(r'[^0-9]', '', stamp)}",
         "type": "Update",
         "published": stamp,

@@ -32,7 +32,7 @@ class Delivery:
 
 def enqueue(store: Store, items: Iterable[tuple[str, str, bytes]], now: float | None = None) -> int:
     """Queue (inbox, signer actor id, body) items in one transaction; return how many."""
-    with store.db:
+    with store.transaction():
         return insert(store, items, now)
 
 
@@ -40,16 +40,17 @@ def insert(store: Store, items: Iterable[tuple[str, str, bytes]], now: float | N
     """Queue items inside the caller's transaction; return how many."""
     now = time.time() if now is None else now
     rows = [(inbox, signer, body, now, now) for inbox, signer, body in items]
-    store.db.executemany(
-        "INSERT INTO deliveries (inbox, signer, body, created, next_at) VALUES (?, ?, ?, ?, ?)",
-        rows,
-    )
+    with store.errors():
+        store.db.executemany(
+            "INSERT INTO deliveries (inbox, signer, body, created, next_at) VALUES (?, ?, ?, ?, ?)",
+            rows,
+        )
     return len(rows)
 
 
 def release_claims(store: Store) -> int:
     """Make rows claimed by a worker that is gone due again (call once at a worker's start)."""
-    with store.db:
+    with store.transaction():
         cursor = store.db.execute("UPDATE deliveries SET claimed = 0 WHERE claimed = 1")
     return cursor.rowcount
 
@@ -57,21 +58,33 @@ def release_claims(store: Store) -> int:
 def claim(store: Store, limit: int, now: float | None = None) -> list[Delivery]:
     """Claim up to `limit` due rows, oldest due first."""
     now = time.time() if now is None else now
-    with store.db:
+    with store.transaction():
         rows = store.db.execute(
             "SELECT id, inbox, signer, body, created, attempts FROM deliveries "
             "WHERE claimed = 0 AND next_at <= ? ORDER BY next_at, id LIMIT ?",
             (now, limit),
         ).fetchall()
         store.db.executemany(
-            "UPDATE deliveries SET claimed = 1 WHERE id = ?", [(row[0],) for row in rows]
+            "UPDATE deliveries SET claimed = 1, claimed_at = ? WHERE id = ?",
+            [(now, row[0]) for row in rows],
         )
     return [Delivery(*row) for row in rows]
 
 
-def next_due(store: Store) -> float | None:
-    """Return when the next unclaimed row is due."""
-    row = store.db.execute("SELECT min(next_at) FROM deliveries WHERE claimed = 0").fetchone()
+def next_due(store: Store, stale_after: float | None = None) -> float | None:
+    """Return when the next row is due: an unclaimed one at its time, and (with `stale_after`)
+    a claimed one `stale_after` seconds after its claim (its worker hung or died)."""
+    with store.errors():
+        if stale_after is None:
+            row = store.db.execute(
+                "SELECT min(next_at) FROM deliveries WHERE claimed = 0"
+            ).fetchone()
+        else:
+            row = store.db.execute(
+                "SELECT min(CASE WHEN claimed = 0 THEN next_at "
+                "ELSE coalesce(claimed_at, next_at) + ? END) FROM deliveries",
+                (stale_after,),
+            ).fetchone()
     return None if row[0] is None else float(row[0])
 
 
@@ -84,15 +97,16 @@ def _tally(store: Store, name: str) -> None:
 
 def delivered(store: Store, item: Delivery) -> None:
     """Forget a row its inbox accepted; the inbox works."""
-    with store.db:
+    with store.transaction():
         store.db.execute("DELETE FROM deliveries WHERE id = ?", (item.id,))
         store.db.execute("DELETE FROM inboxes WHERE inbox = ?", (item.inbox,))
         _tally(store, "delivered")
 
 
 def refused(store: Store, item: Delivery, reason: str) -> None:
-    """Drop a row its inbox refused for good (a 4xx other than 408 and 429)."""
-    with store.db:
+    """Drop a row its inbox refused for good (a 4xx other than 408 and 429, or a URL no
+    request can be sent to)."""
+    with store.transaction():
         store.db.execute("DELETE FROM deliveries WHERE id = ?", (item.id,))
         store.db.execute("DELETE FROM inboxes WHERE inbox = ?", (item.inbox,))
         _tally(store, "refused")
@@ -104,7 +118,7 @@ def failed(
 ) -> bool:
     """Schedule a retry of a failed row, or drop it after `give_up` seconds; return whether
     its inbox is dead (failing for `give_up` seconds: its followers are then forgotten)."""
-    with store.db:
+    with store.transaction():
         store.db.execute(
             "INSERT OR IGNORE INTO inboxes (inbox, failing_since) VALUES (?, ?)",
             (item.inbox, now),
@@ -132,23 +146,28 @@ class QueueState:
     pending: int
     retrying: int
     oldest: float | None  # when the oldest queued row was made
-    overdue: float | None  # when the most overdue unclaimed row was due
+    overdue: float | None  # when the most overdue row was due (a stale claim counts)
+    claimed: int  # rows a worker is sending now
     followers: int
     delivered: int
     dropped: int
     refused: int
 
 
-def queue_state(store: Store) -> QueueState:
-    """Return the queue's state."""
-    pending, retrying, oldest = store.db.execute(
-        "SELECT count(*), count(*) FILTER (WHERE attempts > 0), min(created) FROM deliveries"
-    ).fetchone()
+def queue_state(store: Store, stale_after: float) -> QueueState:
+    """Return the queue's state; a row claimed more than `stale_after` seconds ago is due
+    again (no delivery takes that long: its worker is stuck or gone)."""
+    with store.errors():
+        pending, retrying, oldest, claimed = store.db.execute(
+            "SELECT count(*), count(*) FILTER (WHERE attempts > 0), min(created), "
+            "count(*) FILTER (WHERE claimed = 1) FROM deliveries"
+        ).fetchone()
     return QueueState(
         pending=int(pending),
         retrying=int(retrying),
         oldest=oldest,
-        overdue=next_due(store),
+        overdue=next_due(store, stale_after),
+        claimed=int(claimed),
         followers=store.follower_count(),
         delivered=store.count("delivered"),
         dropped=store.count("dropped"),

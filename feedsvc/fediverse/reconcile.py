@@ -29,10 +29,11 @@ def reconcile(settings: Settings, store: Store, catalog: Catalog) -> int:
     generation = str(catalog.generation())
     if store.meta("generation") == generation:
         return 0
-    known = {
-        row[0]: (int(row[1]), str(row[2]), str(row[3]))
-        for row in store.db.execute("SELECT entry_id, seq, section_slug, updated FROM published")
-    }
+    with store.errors():
+        rows = store.db.execute(
+            "SELECT entry_id, seq, section_slug, updated FROM published"
+        ).fetchall()
+    known = {row[0]: (int(row[1]), str(row[2]), str(row[3])) for row in rows}
     first = store.meta("baseline") is None
     site = site_actor(settings).id(settings)
     items: list[tuple[str, str, bytes]] = []
@@ -51,7 +52,7 @@ def reconcile(settings: Settings, store: Store, catalog: Catalog) -> int:
             continue
         body = _body(objects.delete(settings, seq, removed))
         items += [(inbox, site, body) for inbox in store.inboxes(["", section_slug])]
-    with store.db:
+    with store.transaction():
         store.db.executemany("INSERT OR REPLACE INTO published VALUES (?, ?, ?, ?)", upserts)
         store.db.executemany(
             "DELETE FROM published WHERE entry_id = ?", [(entry_id,) for entry_id in known]

@@ -1,36 +1,33 @@
-"""Requests to other servers, behind an SSRF guard: http(s) only, no private, loopback,
-link-local or otherwise non-global address unless allowed (tests), the address pinned once
-resolved (no DNS rebinding between the check and the connection), a deadline for the whole
-exchange, a cap on the answer's size, and no redirects followed."""
+"""Requests to other servers, behind the address guard (addresses.py): the address pinned
+once resolved (no DNS rebinding between the check and the connection), one deadline for the
+whole exchange (DNS, connect, TLS, headers and body: every socket operation waits at most what
+is left of it, and a watchdog cuts the connection when it passes, so a server trickling its
+answer a byte at a time cannot hold a request longer), a cap on the answer's size, and no
+redirects followed."""
 
 from __future__ import annotations
 
+import contextlib
 import http.client
-import ipaddress
 import json
 import socket
 import ssl
+import threading
 import time
 from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 from urllib.parse import urlsplit
 
+from feedsvc.fediverse.addresses import Policy, check_url, resolve
 from feedsvc.fediverse.errors import FetchError
+
+__all__ = ["Answer", "Policy", "check_url", "fetch_json", "request", "resolve"]
 
 ACTIVITY_JSON = "application/activity+json"
 LD_JSON = 'application/ld+json; profile="https://www.w3.org/ns/activitystreams"'
 ACCEPT = f"{ACTIVITY_JSON}, {LD_JSON}"
 USER_AGENT = "feedsvc (ActivityPub)"
-
-
-@dataclass(frozen=True, slots=True)
-class Policy:
-    """Where and how long a remote request may go."""
-
-    allow_private: bool = False
-    timeout: float = 10.0  # seconds for the whole exchange
-    max_bytes: int = 1_048_576
 
 
 @dataclass(frozen=True, slots=True)
@@ -40,34 +37,6 @@ class Answer:
     status: int
     body: bytes
     content_type: str
-
-
-def _allowed(address: str, policy: Policy) -> bool:
-    ip = ipaddress.ip_address(address.split("%", 1)[0])
-    if isinstance(ip, ipaddress.IPv6Address) and ip.ipv4_mapped is not None:
-        ip = ip.ipv4_mapped
-    return policy.allow_private or (ip.is_global and not ip.is_multicast)
-
-
-def resolve(url: str, policy: Policy) -> tuple[str, int, str]:
-    """Return (address to connect to, port, scheme) for `url`; raise FetchError if refused."""
-    parts = urlsplit(url)
-    if parts.scheme not in ("http", "https") or not parts.hostname:
-        raise FetchError(url, "not an absolute http(s) URL")
-    if parts.username or parts.password:
-        raise FetchError(url, "credentials in a URL are refused")
-    try:
-        port = parts.port or (443 if parts.scheme == "https" else 80)
-        found = socket.getaddrinfo(parts.hostname, port, type=socket.SOCK_STREAM)
-    except (OSError, ValueError, UnicodeError) as exc:
-        raise FetchError(url, f"cannot resolve the host: {exc}") from None
-    addresses = [str(info[4][0]) for info in found]
-    if not addresses:
-        raise FetchError(url, "the host has no address")
-    refused = [a for a in addresses if not _allowed(a, policy)]
-    if refused:
-        raise FetchError(url, f"refused: {refused[0]} is not a public address")
-    return addresses[0], port, parts.scheme
 
 
 class _Pinned(http.client.HTTPConnection):
@@ -86,7 +55,28 @@ class _PinnedTLS(http.client.HTTPSConnection):
 
     def connect(self) -> None:
         raw = socket.create_connection((self.address, self.port), self.timeout)
-        self.sock = self._context.wrap_socket(raw, server_hostname=self.host)  # type: ignore[attr-defined]
+        context: ssl.SSLContext = self._context  # type: ignore[attr-defined]
+        # The handshake runs after self.sock is set, so the watchdog can cut a slow one too.
+        self.sock = context.wrap_socket(
+            raw, server_hostname=self.host, do_handshake_on_connect=False
+        )
+        self.sock.do_handshake()
+
+
+def _left(url: str, deadline: float, policy: Policy) -> float:
+    remaining = deadline - time.monotonic()
+    if remaining <= 0:
+        raise FetchError(url, f"no complete answer within {policy.timeout:g} s")
+    return remaining
+
+
+def _cut(connection: http.client.HTTPConnection, fired: threading.Event) -> None:
+    """End a connection whose deadline passed: a blocked read then returns at once."""
+    fired.set()
+    sock = connection.sock
+    if sock is not None:
+        with contextlib.suppress(OSError):  # closed already
+            sock.shutdown(socket.SHUT_RDWR)
 
 
 def request(
@@ -95,17 +85,27 @@ def request(
     headers: Mapping[str, str],
     body: bytes | None,
     policy: Policy,
+    deadline: float | None = None,
 ) -> Answer:
-    """Send one request and return the answer; raise FetchError on any failure to get one."""
-    deadline = time.monotonic() + policy.timeout
-    address, port, scheme = resolve(url, policy)
+    """Send one request and return the answer; raise FetchError on any failure to get one.
+    The exchange ends by `deadline` (time.monotonic()) when given, else `policy.timeout`
+    from now, whichever is sooner."""
+    own = time.monotonic() + policy.timeout
+    deadline = own if deadline is None else min(deadline, own)
+    address, port, scheme = resolve(url, policy, deadline)
     parts = urlsplit(url)
-    host = parts.hostname or ""
     kind = _PinnedTLS if scheme == "https" else _Pinned
-    connection = kind(host, port, address, policy.timeout)
+    connection = kind(parts.hostname or "", port, address, _left(url, deadline, policy))
     target = (parts.path or "/") + (f"?{parts.query}" if parts.query else "")
+    fired = threading.Event()
+    watchdog = threading.Timer(deadline - time.monotonic(), _cut, (connection, fired))
+    watchdog.daemon = True
+    watchdog.start()
     try:
+        connection.connect()  # connect (and TLS) wait at most what is left
+        _wait_at_most(connection, _left(url, deadline, policy))
         connection.request(method, target, body=body, headers={"User-Agent": USER_AGENT, **headers})
+        _wait_at_most(connection, _left(url, deadline, policy))
         response = connection.getresponse()
         length = response.getheader("Content-Length")
         if length is not None and length.isdigit() and int(length) > policy.max_bytes:
@@ -113,11 +113,7 @@ def request(
         chunks: list[bytes] = []
         size = 0
         while True:
-            remaining = deadline - time.monotonic()
-            if remaining <= 0:
-                raise FetchError(url, f"no complete answer within {policy.timeout:g} s")
-            if connection.sock is not None:
-                connection.sock.settimeout(remaining)
+            _wait_at_most(connection, _left(url, deadline, policy))
             chunk = response.read1(65536)
             if not chunk:
                 break
@@ -125,23 +121,35 @@ def request(
             if size > policy.max_bytes:
                 raise FetchError(url, f"the answer is larger than {policy.max_bytes} bytes")
             chunks.append(chunk)
+        if fired.is_set():  # cut short: what was read may look complete and is not
+            raise FetchError(url, f"no complete answer within {policy.timeout:g} s")
         return Answer(response.status, b"".join(chunks), response.getheader("Content-Type", ""))
-    except TimeoutError:
-        raise FetchError(url, f"no answer within {policy.timeout:g} s") from None
-    except (OSError, http.client.HTTPException) as exc:
+    except FetchError:
+        raise
+    except (OSError, http.client.HTTPException, ValueError) as exc:
+        if fired.is_set() or isinstance(exc, TimeoutError) or time.monotonic() >= deadline:
+            raise FetchError(url, f"no complete answer within {policy.timeout:g} s") from None
         raise FetchError(url, f"{type(exc).__name__}: {exc}") from None
     finally:
+        watchdog.cancel()
         connection.close()
 
 
-def fetch_json(url: str, headers: Mapping[str, str], policy: Policy) -> dict[str, Any]:
+def _wait_at_most(connection: http.client.HTTPConnection, seconds: float) -> None:
+    if connection.sock is not None:
+        connection.sock.settimeout(seconds)
+
+
+def fetch_json(
+    url: str, headers: Mapping[str, str], policy: Policy, deadline: float | None = None
+) -> dict[str, Any]:
     """GET an ActivityStreams document; raise FetchError unless it is a 200 JSON object."""
-    answer = request("GET", url, {"Accept": ACCEPT, **headers}, None, policy)
+    answer = request("GET", url, {"Accept": ACCEPT, **headers}, None, policy, deadline)
     if answer.status != 200:
         raise FetchError(url, f"answered {answer.status}", answer.status)
     try:
         document = json.loads(answer.body)
-    except ValueError:
+    except (ValueError, RecursionError):
         raise FetchError(url, "the answer is not JSON") from None
     if not isinstance(document, dict):
         raise FetchError(url, "the answer is not a JSON object")

@@ -2,8 +2,9 @@
 the SHA-256 `Digest` header of the body (RFC 3230).
 
 Outgoing requests sign `(request-target) host date` (and `digest` with a body). An incoming POST
-must cover `(request-target)`, `host`, `date` and `digest`, carry a Date within MAX_SKEW of now
-and a Digest that matches its body; only then is the signature checked against the key.
+must cover `(request-target)`, `host`, `date` and `digest`, carry the site's own Host (a request
+signed for another server's inbox is not one for ours), a Date within MAX_SKEW of now (either
+way) and a Digest that matches its body; only then is the signature checked against the key.
 """
 
 from __future__ import annotations
@@ -70,6 +71,7 @@ class Signed:
     key_id: str
     signing_string: bytes
     signature: bytes
+    sent: datetime  # its Date
 
 
 def parse_params(value: str) -> dict[str, str]:
@@ -91,12 +93,16 @@ def check_form(
     header: Callable[[str], str | None],
     body: bytes,
     now: datetime,
+    *,
+    site_url: str,
 ) -> Signed:
-    """Check a request's Signature, Date and Digest headers (everything but the key).
+    """Check a request's Signature, Host, Date and Digest headers (everything but the key).
 
-    `target` is the path with its query; `header` returns a request header by name. Raise
-    Rejected: 401 without a signature or with a stale Date, 400 when malformed or when the
-    Digest does not match the body.
+    `target` is the path with its query; `header` returns a request header by name (the Host
+    as the web layer sees it: behind a trusted proxy, the forwarded one); `site_url` is the
+    site's URL, whose host the Host must be. Raise Rejected: 401 without a signature, for
+    another host or with a Date too far from now, 400 when malformed or when the Digest does
+    not match the body.
     """
     value = header("Signature")
     if not value:
@@ -114,6 +120,8 @@ def check_form(
     missing = [name for name in REQUIRED if name not in covered]
     if missing:
         raise Rejected(401, f"the signature does not cover {', '.join(missing)}")
+    if not same_host(header("Host") or "", site_url):
+        raise Rejected(401, "the request was signed for another host (its Host is not this site's)")
     date = header("Date")
     try:
         sent = parsedate_to_datetime(date) if date else None
@@ -140,7 +148,15 @@ def check_form(
         raw = base64.b64decode(signature, validate=True)
     except ValueError:
         raise Rejected(400, "the signature is not base64") from None
-    return Signed(key_id, "\n".join(lines).encode("utf-8"), raw)
+    return Signed(key_id, "\n".join(lines).encode("utf-8"), raw, sent)
+
+
+def same_host(host: str, site_url: str) -> bool:
+    """Return whether a Host header names the site URL's host (and port; a default port may
+    be written or not)."""
+    parts = urlsplit(site_url)
+    default = ":443" if parts.scheme == "https" else ":80"
+    return host.strip().lower().removesuffix(default) == parts.netloc.lower().removesuffix(default)
 
 
 def _digest_matches(value: str, body: bytes) -> bool:

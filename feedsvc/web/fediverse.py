@@ -12,6 +12,7 @@ from flask import Blueprint, Response, abort, has_request_context, request
 
 from feedsvc import urlmap
 from feedsvc.catalog import Record
+from feedsvc.errors import CatalogError
 from feedsvc.fediverse import documents, objects
 from feedsvc.fediverse.actors import (
     Actor,
@@ -33,6 +34,7 @@ log = logging.getLogger(__name__)
 bp = Blueprint("fediverse", __name__)
 
 ACTIVITY_JSON = "application/activity+json"
+RETRY_AFTER = 30  # seconds, when the inbox answers 503 (busy fetching keys, store unavailable)
 
 
 @bp.before_request
@@ -212,7 +214,8 @@ def ap_object(seq: int) -> Response:
 
 @bp.post(RULES["inbox"])
 def inbox() -> Response:
-    """Take a signed activity; 202 when taken, 400/401/413 (and nothing changed) when not."""
+    """Take a signed activity; 202 when taken, 400/401/413 (and nothing changed) when not,
+    503 with Retry-After when it cannot now."""
     length = request.content_length
     if length is not None and length > MAX_BODY:
         return _refused(Rejected(413, f"the body is larger than {MAX_BODY} bytes"))
@@ -223,6 +226,9 @@ def inbox() -> Response:
             outcome = receive(settings(), store, "POST", target, request.headers.get, body)
     except Rejected as exc:
         return _refused(exc)
+    except CatalogError as exc:  # the federation store (StoreError): senders retry later
+        log.error("inbox: %s", exc)
+        return _refused(Rejected(503, "the inbox cannot take activities right now"))
     log.info("inbox: %s", outcome.what)
     response = Response("", status=outcome.status)
     response.headers["Cache-Control"] = cache_control("no-store")
@@ -235,6 +241,8 @@ def _refused(exc: Rejected) -> Response:
     response.headers["Cache-Control"] = cache_control("no-store")
     if exc.status == 413:
         response.headers["Connection"] = "close"  # the rest of the body is never read
+    if exc.status == 503:
+        response.headers["Retry-After"] = str(RETRY_AFTER)
     return response
 
 
