@@ -43,8 +43,7 @@ class _Article:
     section_seq: int
     updated: datetime
     full: str  # everything a feed entry or the permalink page shows
-    teaser: str  # what a list page shows
-    preview: str  # what a subscribe page shows
+    teaser: str  # what a list page (and a subscribe page's preview) shows
     embed: str
     oembed: str
     card: str  # the preview card's version
@@ -100,7 +99,6 @@ def _article(record: Record, seq: int, section_seq: int, site_title: str) -> _Ar
         updated=record.updated,
         full=full,
         teaser=_digest(teaser, record.summary),
-        preview=_digest(teaser, record.summary),
         embed=_digest(record.title, record.slug, record.section, published, record.summary),
         oembed=_digest(record.title, record.slug, card, record.author, image),
         card=card,
@@ -149,7 +147,7 @@ def fingerprints(catalog: Catalog, settings: Settings) -> dict[str, str]:
         found[urlmap.subscribe(urlmap.listing(key[1], kind=key[0]))] = subscribe_digest(
             scope.name,
             [urlmap.feed(key[1], name, kind=key[0]) for name in urlmap.FEED_FILENAMES],
-            [a.preview for a in scope.articles[:PREVIEW_SIZE]],
+            [a.teaser for a in scope.articles[:PREVIEW_SIZE]],  # a preview shows a teaser
         )
     for article in site.articles:
         found[urlmap.article(article.slug)] = _digest(
@@ -183,7 +181,7 @@ def fingerprints(catalog: Catalog, settings: Settings) -> dict[str, str]:
 
 def subscribe_digest(name: str | None, feed_paths: list[str], previews: list[str]) -> str:
     """Return the digest of a scope's subscribe page: the scope's name (None: the site), its
-    feeds' paths, and the `preview` digests of its newest PREVIEW_SIZE articles, newest first."""
+    feeds' paths, and the `teaser` digests of its newest PREVIEW_SIZE articles, newest first."""
     return _digest("subscribe", name, feed_paths, previews)
 
 

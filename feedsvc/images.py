@@ -15,6 +15,7 @@ and an old name keeps working for readers that cached it. Framework-free, no cat
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import io
 import re
@@ -137,7 +138,8 @@ def check_image(path: Path, seeds_dir: Path, *, alt: str, store: Path | None) ->
             raise _refuse(
                 path, "image-unkept", f"cannot be kept in {store}: {exc.strerror or exc}"
             ) from None
-    source = path.relative_to(seeds_dir).as_posix()
+    # Resolved on both sides: `image:` may be absolute, the folder relative or behind a link.
+    source = path.resolve().relative_to(seeds_dir.resolve()).as_posix()
     return ArticleImage(name, media_type, width, height, len(data), alt, source)
 
 
@@ -163,3 +165,22 @@ def stored(store: Path, name: str) -> bytes | None:
 def matches(data: bytes, name: str) -> bool:
     """Return whether `data` are the bytes the fingerprinted `name` was made from."""
     return hashlib.sha256(data).hexdigest()[:16] == name.split(".", 1)[0]
+
+
+def recover(store: Path, name: str, seeds_dir: Path, source: str) -> bytes | None:
+    """Return an image's bytes from the articles folder when its store lost them (a catalog
+    copied without `images/`) and the file there still has them, keeping them again; None
+    otherwise. The file is read with the checks ingest makes (inside the folder, a regular
+    file, within the size limit), so nothing else under that name is ever served."""
+    path = seeds_dir / source
+    try:
+        if not path.resolve().is_relative_to(seeds_dir.resolve()):
+            return None
+        data = _read(path)
+    except (ArticleError, OSError, RuntimeError):
+        return None
+    if not matches(data, name):
+        return None
+    with contextlib.suppress(OSError):  # serving it matters more than keeping it
+        keep(store, name, data)
+    return data

@@ -82,6 +82,7 @@ class IngestReport:
     renamed: tuple[tuple[str, str], ...] = ()
     rejected: tuple[Rejected, ...] = ()
     sections: frozenset[str] = field(default=frozenset())  # slugs of sections that changed
+    members: frozenset[tuple[str, str]] = field(default=frozenset())  # tags, authors: (kind, slug)
     tombstones_expired: bool = False
     # Files still being written (changed within the settle time): published once they settle.
     pending: tuple[str, ...] = ()
@@ -128,7 +129,13 @@ class _Tally:
         elif isinstance(step, Pending):
             self.pending.append(step.key)
 
-    def report(self, *, tombstones_expired: bool, settle_in: float | None) -> IngestReport:
+    def report(
+        self,
+        *,
+        tombstones_expired: bool,
+        settle_in: float | None,
+        members: frozenset[tuple[str, str]] = frozenset(),
+    ) -> IngestReport:
         return IngestReport(
             added=tuple(self.added),
             changed=tuple(self.changed),
@@ -137,6 +144,7 @@ class _Tally:
             renamed=tuple(self.renamed),
             rejected=tuple(self.rejected),
             sections=frozenset(self.sections),
+            members=members,
             tombstones_expired=tombstones_expired,
             pending=tuple(self.pending),
             settle_in=settle_in,
@@ -254,7 +262,11 @@ def ingest(
             tally.count(step)
         expired = batch.expire_tombstones(moment - timedelta(days=tombstone_days))
         tally.rejected.extend(folder.image_problems)
-        report = tally.report(tombstones_expired=expired, settle_in=folder.settle_in)
+        report = tally.report(
+            tombstones_expired=expired,
+            settle_in=folder.settle_in,
+            members=frozenset(batch.touched),
+        )
         if report.changed_anything or catalog.meta("changed") is None:
             batch.bump(format_time(moment))
     return report

@@ -249,6 +249,7 @@ def merged(first: IngestReport, second: IngestReport) -> IngestReport:
         renamed=first.renamed + second.renamed,
         rejected=second.rejected,
         sections=first.sections | second.sections,
+        members=first.members | second.members,
         tombstones_expired=first.tombstones_expired or second.tombstones_expired,
         pending=second.pending,
         settle_in=second.settle_in,

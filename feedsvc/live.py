@@ -39,10 +39,15 @@ TICK_MS = 500  # the writer wakes at least this often: heartbeat, due ingests, p
 
 
 def changed_feeds(settings: Settings, report: IngestReport) -> list[str]:
-    """Return the subscription feed URLs a report touched: the site's and its sections'."""
-    site = settings.site
-    scopes = [None, *sorted(report.sections)]
-    return [site.absolute(urlmap.feed(scope, name)) for scope in scopes for name in FORMATS]
+    """Return the subscription feed URLs a report touched: the site's, its sections', tags'
+    and authors'."""
+    scopes = [(None, "section"), *((slug, "section") for slug in sorted(report.sections))]
+    scopes += [(slug, kind) for kind, slug in sorted(report.members)]
+    return [
+        settings.site.absolute(urlmap.feed(slug, name, kind=kind))
+        for slug, kind in scopes
+        for name in FORMATS
+    ]
 
 
 class Writer:

@@ -119,9 +119,44 @@ def test_a_catalog_without_its_image_store_serves_from_the_folder(
     assert (
         client.get(urlmap.image(photo.name)).get_data() == (folder / "010_photo.jpg").read_bytes()
     )
+    (store_dir(database) / photo.name).unlink()  # kept again by that request: lose it again
     picture(folder / "010_photo.jpg", (800, 450), "JPEG", colour=99)  # changed, not re-ingested
     fresh = create_app({"SEEDS_DIR": folder, "DATABASE": database, "SITE_URL": SITE_URL})
     assert fresh.test_client().get(urlmap.image(photo.name)).status_code == 404
+
+
+def test_the_store_is_refilled_and_never_serves_what_is_not_the_image(
+    site: Flask, catalog: Catalog, database: Path, folder: Path, tmp_path: Path
+) -> None:
+    photo = records(catalog)["010_photo"].image
+    assert photo is not None
+    kept = store_dir(database) / photo.name
+    kept.unlink()
+    assert site.test_client().get(urlmap.image(photo.name)).status_code == 200
+    assert kept.is_file()  # kept again: the next request reads the store
+    kept.unlink()
+    outside = tmp_path / "secret.jpg"
+    outside.write_bytes((folder / "010_photo.jpg").read_bytes())
+    (folder / "010_photo.jpg").unlink()
+    (folder / "010_photo.jpg").symlink_to(outside)  # the same bytes, but outside the folder
+    fresh = create_app({"SEEDS_DIR": folder, "DATABASE": database, "SITE_URL": SITE_URL})
+    assert fresh.test_client().get(urlmap.image(photo.name)).status_code == 404
+
+
+def test_an_absolute_image_path_through_a_linked_folder(
+    tmp_path: Path, database: Path, catalog: Catalog
+) -> None:
+    real = tmp_path / "real"
+    real.mkdir()
+    picture(real / "p.png", (300, 200), "PNG")
+    link = tmp_path / "link"
+    link.symlink_to(real)
+    with_front(real, "001", "Absolute", f"image: {real / 'p.png'}")
+    report = run_ingest(catalog, link)  # the folder named through a link, the image absolute
+    assert report.rejected == ()
+    (record,) = catalog.latest(10)
+    assert record.image is not None
+    assert record.image.source == "p.png"
 
 
 def _entries_by_title(parsed: feedparser.FeedParserDict) -> dict[str, feedparser.FeedParserDict]:

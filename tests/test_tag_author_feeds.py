@@ -18,6 +18,7 @@ from lxml import etree, html
 from feedsvc import create_app
 from feedsvc.catalog import Catalog, open_catalog, schema
 from feedsvc.catalog import members as members_module
+from feedsvc.live import changed_feeds
 
 from .conftest import SITE_URL, T0, article_text, run_ingest
 
@@ -192,6 +193,7 @@ def test_an_old_catalog_gets_its_tag_and_author_places(
     version = schema._MIGRATIONS.index(members_module.create)
     with sqlite3.connect(database) as db:
         db.execute("DROP TABLE members")
+        db.execute("DROP TABLE scope_places")
         db.execute(f"PRAGMA user_version = {version}")
     reopened = open_catalog(database)
     try:
@@ -201,3 +203,71 @@ def test_an_old_catalog_gets_its_tag_and_author_places(
         assert [tuple(row) for row in rows] == [tuple(row) for row in expected]
     finally:
         reopened.close()
+
+
+def test_a_place_is_never_given_twice(newsroom: Path, database: Path, catalog: Catalog) -> None:
+    run_ingest(catalog, newsroom)
+    assert catalog.slots(member=("tag", "climate")) == 3  # 001, 002, 004
+    # The article in the last place leaves the tag, then a new one joins: a new place.
+    _write(newsroom, "004", "Rain returns", tags="Space")
+    run_ingest(catalog, newsroom, now=T0 + timedelta(hours=1))
+    _write(newsroom, "007", "Drought", tags="Climate")
+    run_ingest(catalog, newsroom, now=T0 + timedelta(hours=2))
+    places = catalog.connection.execute(
+        "SELECT place FROM members WHERE kind = 'tag' AND slug = 'climate' ORDER BY place"
+    ).fetchall()
+    assert [row[0] for row in places] == [1, 2, 4]
+    assert catalog.slots(member=("tag", "climate")) == 4
+    # The same for sections: the last article of a section moves away, a new one arrives.
+    last = catalog.connection.execute(
+        "SELECT key, section_seq FROM articles WHERE section_slug = 'world' "
+        "ORDER BY section_seq DESC LIMIT 1"
+    ).fetchone()
+    text = (newsroom / f"{last[0]}.txt").read_text(encoding="utf-8")
+    (newsroom / f"{last[0]}.txt").write_text(text.replace("\nWorld\n", "\nScience\n"), "utf-8")
+    run_ingest(catalog, newsroom, now=T0 + timedelta(hours=3))
+    _write(newsroom, "008", "Late news")
+    run_ingest(catalog, newsroom, now=T0 + timedelta(hours=4))
+    (place,) = catalog.connection.execute(
+        "SELECT section_seq FROM articles WHERE key = '008'"
+    ).fetchone()
+    assert place == last[1] + 1
+
+
+def test_tag_and_author_feeds_are_pinged_when_they_change(
+    newsroom: Path, database: Path, catalog: Catalog
+) -> None:
+    run_ingest(catalog, newsroom)
+    _write(newsroom, "002", "Flood warning", tags="Space", author="Ana Lima")
+    report = run_ingest(catalog, newsroom, now=T0 + timedelta(hours=1))
+    assert report.members == {
+        ("tag", "climate"),
+        ("tag", "space"),
+        ("author", "bo-chen"),
+        ("author", "ana-lima"),
+    }
+    settings = _app(newsroom, database).config["FEEDSVC"]
+    feeds = changed_feeds(settings, report)
+    for path in ("/tags/climate/atom.xml", "/tags/space/rss.xml", "/authors/bo-chen/feed.json"):
+        assert SITE_URL + path in feeds
+    assert SITE_URL + "/tags/europe/atom.xml" not in feeds
+    (newsroom / "003.txt").unlink()
+    removed = run_ingest(catalog, newsroom, now=T0 + timedelta(hours=2))
+    assert removed.members == {("tag", "space"), ("author", "ana-lima")}
+
+
+def test_names_that_differ_by_symbols_are_different_tags(
+    newsroom: Path, database: Path, catalog: Catalog
+) -> None:
+    _write(newsroom, "020", "Pointers", tags="C")
+    _write(newsroom, "021", "Templates", tags="C++")
+    _write(newsroom, "022", "Delegates", tags="C#")
+    _write(newsroom, "023", "Shouting", tags='"!!!", Tag')
+    run_ingest(catalog, newsroom)
+    client = _app(newsroom, database).test_client()
+    assert _titles(client, "/tags/c/atom.xml") == ["Pointers"]
+    assert _titles(client, "/tags/c-plus-plus/atom.xml") == ["Templates"]
+    assert _titles(client, "/tags/c-sharp/atom.xml") == ["Delegates"]
+    assert _titles(client, "/tags/tag/atom.xml") == ["Shouting"]
+    slugs = {tag.slug for tag in catalog.members("tag")}
+    assert len([slug for slug in slugs if slug.startswith("tag-")]) == 1  # "!!!" has its own

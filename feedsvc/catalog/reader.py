@@ -138,17 +138,15 @@ class Catalog(MemberQueries):
 
         Places are numbered in first-ingest order: `seq` for the site, `section_seq` within a
         section (an article moved to another section takes a new place at its end), `place`
-        within a tag or author (see members.py).
+        within a tag or author; a scope's places are counted in `scope_places` (members.py).
         """
-        params: tuple[str, ...] = ()
-        if member is not None:
-            sql, params = "SELECT max(place) AS n FROM members WHERE kind = ? AND slug = ?", member
-        elif section_slug:
-            sql = "SELECT max(section_seq) AS n FROM articles WHERE section_slug = ?"
-            params = (section_slug,)
+        if member is not None or section_slug:
+            sql = "SELECT last AS n FROM scope_places WHERE kind = ? AND slug = ?"
+            params: tuple[str, ...] = member or ("section", section_slug or "")
         else:
-            sql = "SELECT max(seq) AS n FROM articles"
-        return int(self._select(sql, params)[0]["n"] or 0)
+            sql, params = "SELECT max(seq) AS n FROM articles", ()
+        rows = self._select(sql, params)
+        return int(rows[0]["n"] or 0) if rows else 0
 
     def block(
         self,

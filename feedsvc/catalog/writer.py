@@ -24,22 +24,15 @@ from feedsvc.reconcile import Add, Brief, Change, Remove, Rename, Step, Stored, 
 WRITTEN = (*(name for name in ARTICLE_COLUMNS if name != "entry_id"), "file_sig")
 # New articles take the next place on the site and in their section (places never shift).
 _NEXT_ON_SITE = "(SELECT coalesce(max(seq), 0) + 1 FROM articles)"
-_NEXT_IN_SECTION = (
-    "(SELECT coalesce(max(section_seq), 0) + 1 FROM articles WHERE section_slug = :section_slug)"
-)
 # Statements made of the names above, with named parameters (nothing from input in them).
 _NAMES = ", ".join(WRITTEN)
 _PARAMS = ", ".join(f":{name}" for name in WRITTEN)
 _SETS = ", ".join(f"{name} = :{name}" for name in WRITTEN if name != "key")
 _INSERT = (
     f"INSERT INTO articles (entry_id, {_NAMES}, seq, section_seq) "  # noqa: S608
-    f"VALUES (:entry_id, {_PARAMS}, {_NEXT_ON_SITE}, {_NEXT_IN_SECTION})"
+    f"VALUES (:entry_id, {_PARAMS}, {_NEXT_ON_SITE}, :section_seq)"
 )
 _UPDATE = f"UPDATE articles SET {_SETS}, removed = NULL WHERE key = :key"  # noqa: S608
-_MOVE_SECTION = (
-    f"UPDATE articles SET section_slug = :section_slug, section_seq = {_NEXT_IN_SECTION} "  # noqa: S608
-    "WHERE key = :key AND section_slug != :section_slug"
-)
 _STORED = ", ".join(field.name for field in fields(Stored))
 
 
@@ -70,6 +63,7 @@ class Batch:
     def __init__(self, db: sqlite3.Connection, catalog: Catalog) -> None:
         self._db = db
         self._catalog = catalog
+        self.touched: set[tuple[str, str]] = set()  # tag and author scopes written
 
     def briefs(self) -> dict[str, Brief]:
         """Return what a rescan compares for every article row (removed ones too), by key."""
@@ -119,8 +113,11 @@ class Batch:
 
     def insert(self, values: Values, entry_id: str) -> None:
         """Add a new article at the end of the first-ingest order."""
-        self._db.execute(_INSERT, {**values.params(), "entry_id": entry_id})
-        members.sync(self._db, values.key, members.wanted(values.tags, values.author))
+        place = members.next_place(self._db, "section", values.section_slug)
+        self._db.execute(_INSERT, {**values.params(), "entry_id": entry_id, "section_seq": place})
+        self.touched |= members.sync(
+            self._db, values.key, members.wanted(values.tags, values.author)
+        )
 
     def update(self, values: Values) -> None:
         """Replace an article's content (its id and place never change); it is live again.
@@ -128,9 +125,11 @@ class Batch:
         An article moved to another section takes the next place at that section's end.
         """
         params = values.params()
-        self._db.execute(_MOVE_SECTION, params)
+        members.enter_section(self._db, values.key, values.section_slug)
         self._db.execute(_UPDATE, params)
-        members.sync(self._db, values.key, members.wanted(values.tags, values.author))
+        self.touched |= members.sync(
+            self._db, values.key, members.wanted(values.tags, values.author)
+        )
 
     def rename(self, old_key: str, new_key: str) -> None:
         """Move an article to a new file name, keeping its id, dates and slugs."""
@@ -153,6 +152,7 @@ class Batch:
     def remove(self, key: str, stamp: str) -> None:
         """Withdraw an article (its slug answers 410, Atom feeds carry a tombstone)."""
         self._db.execute("UPDATE articles SET removed = ? WHERE key = ?", (stamp, key))
+        self.touched |= members.of(self._db, key)
 
     def expire_tombstones(self, cutoff: datetime) -> bool:
         """Hide tombstones of removals before `cutoff`; return whether any was visible."""

@@ -39,10 +39,12 @@ STAGES = (
     "rest",
 )
 _STAGE = {name: number for number, name in enumerate(STAGES)}
-_LISTS = frozenset({"/", "/page/:page/", "/sections/:section/", "/sections/:section/page/:page/"})
+_ROOTS = tuple(urlmap.scope_shape(kind) for kind in urlmap.SCOPE_FOLDERS)  # sections, tags, authors
+_LISTS = frozenset({"/", "/page/:page/", *_ROOTS, *(root + "page/:page/" for root in _ROOTS)})
 _FEEDS = frozenset(
-    folder + name for folder in ("/feeds/", "/sections/:section/") for name in urlmap.FEED_FILENAMES
+    folder + name for folder in ("/feeds/", *_ROOTS) for name in urlmap.FEED_FILENAMES
 )
+_SUBSCRIBE = frozenset(urlmap.subscribe(root) for root in ("/", *_ROOTS))
 _SINGLES = {
     urlmap.FEEDS_PAGE: "feeds page",
     urlmap.SITEMAP: "sitemap",
@@ -64,7 +66,7 @@ def stage_of(path: str, *, redirect: bool = False) -> int:
         name = "cards" if path.endswith(".png") else "articles"
     elif "/archive/:block/" in shape:
         name = "archives"
-    elif path.endswith("/subscribe/"):
+    elif shape in _SUBSCRIBE:
         name = "subscribe pages"
     elif shape in _LISTS:
         name = "lists"

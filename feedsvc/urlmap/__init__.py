@@ -1,16 +1,15 @@
 """The map of the publication: every URL shape feedsvc serves or exports, written once.
 
 Framework-free. The web layer declares its routes from RULES; pages, feeds, the export, the
-writer's hub pings and the catalog build paths with the functions below; `all_paths` lists
-what a static export holds. Paths are site paths (`/feeds/atom.xml`); `Site.absolute` makes
-them absolute. Which URLs a catalog change touches is answered by `feedsvc.dependencies`.
+writer's hub pings and the catalog build paths with the functions below; `all_paths`
+(urlmap/paths.py) lists what a static export holds. Paths are site paths (`/feeds/atom.xml`);
+`Site.absolute` makes them absolute. Which URLs a catalog change touches is answered by
+`feedsvc.dependencies`.
 """
 
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable, Iterator
-from dataclasses import dataclass
 
 FEED_FILENAMES = ("atom.xml", "rss.xml", "feed.json")
 SITEMAP_PART_SIZE = 10_000  # URLs in one sitemap file: well under the protocol's 50,000
@@ -184,12 +183,18 @@ def image(name: str) -> str:
     return f"/images/{name}"
 
 
+def scope_shape(kind: str) -> str:
+    """Return the :placeholder shape of a section's, tag's or author's folder."""
+    return f"/{SCOPE_FOLDERS[kind]}/:{kind}/"
+
+
 # Path segments that vary, as the :placeholders of `_headers` and the nginx config.
 PLACEHOLDERS: tuple[tuple[re.Pattern[str], str], ...] = (
     (re.compile(r"^/articles/[^/]+/"), "/articles/:slug/"),
-    (re.compile(r"^/sections/[^/]+/"), "/sections/:section/"),
-    (re.compile(r"^/tags/[^/]+/"), "/tags/:tag/"),
-    (re.compile(r"^/authors/[^/]+/"), "/authors/:author/"),
+    *(
+        (re.compile(f"^/{folder}/[^/]+/"), scope_shape(kind))
+        for kind, folder in SCOPE_FOLDERS.items()
+    ),
     (re.compile(r"/page/\d+/$"), "/page/:page/"),
     (re.compile(r"/archive/\d+/"), "/archive/:block/"),
 )
@@ -210,88 +215,13 @@ def feed_id_name(section_slug: str | None, *, kind: str = "section") -> str:
     return "feed" + (f"/{SCOPE_FOLDERS[kind]}/{section_slug}" if section_slug else "")
 
 
-@dataclass(frozen=True, slots=True)
-class ScopeCounts:
-    """What the list of a scope's paths depends on."""
-
-    section_slug: str | None
-    articles: int  # live articles (list pages)
-    slots: int  # archive places used (blocks)
-    kind: str = "section"  # or "tag", "author" (with section_slug their slug)
-
-
-def list_paths(counts: ScopeCounts, page_size: int) -> Iterator[str]:
-    """Yield the paths of a scope's list pages."""
-    for number in range(1, pages(counts.articles, page_size) + 1):
-        yield listing(counts.section_slug, number, kind=counts.kind)
-
-
-def feed_paths(counts: ScopeCounts, feed_size: int) -> Iterator[str]:
-    """Yield the paths of a scope's feeds, each format's subscription then its archives."""
-    blocks = archive_blocks(counts.slots, feed_size)
-    for filename in FEED_FILENAMES:
-        yield feed(counts.section_slug, filename, kind=counts.kind)
-        for block in range(1, blocks + 1):
-            yield feed(counts.section_slug, filename, block, kind=counts.kind)
-
-
-def article_paths(slug: str, card_version: str) -> tuple[str, ...]:
-    """Return the paths one live article publishes."""
-    return (
-        article(slug),
-        embed(slug),
-        oembed(slug, "json"),
-        oembed(slug, "xml"),
-        card(slug, card_version),
-    )
-
-
-def all_paths(
-    scopes: Iterable[ScopeCounts],
-    articles: Iterable[tuple[str, str]],
-    *,
-    live_articles: int,
-    assets: Iterable[str],
-    icons: Iterable[str] = (),
-    images: Iterable[str] = (),
-    page_size: int,
-    feed_size: int,
-) -> Iterator[str]:
-    """Yield every path a static export holds (redirects of old slugs apart).
-
-    `scopes` are the site (section_slug None) and each section; `articles` are (slug, card
-    version) of live articles; `assets` are the names under /static/ to export; `icons` the
-    fingerprinted names of the publication's icons (with them come /favicon.ico and
-    /apple-touch-icon.png); `images` the fingerprinted names of live articles' own images.
-    """
-    scopes = list(scopes)
-    for counts in scopes:
-        yield from list_paths(counts, page_size)
-    for counts in scopes:
-        yield from feed_paths(counts, feed_size)
-    for counts in scopes:
-        yield subscribe(listing(counts.section_slug, kind=counts.kind))
-    yield from (FEEDS_PAGE, OPML, ROBOTS, SITEMAP)
-    # The sitemap lists every scope's first page (front, sections, tags, authors), then articles.
-    for number in range(1, sitemap_parts(len(scopes) + live_articles) + 1):
-        yield sitemap_part(number)
-    yield from (image(name) for name in images)  # before the articles that show them
-    for slug, version in articles:
-        yield from article_paths(slug, version)
-    for name in assets:
-        yield static(name)
-    icons = list(icons)
-    for name in icons:
-        yield icon(name)
-    if icons:
-        yield from (FAVICON, APPLE_TOUCH_ICON)
-
-
 def redirect(old_slug: str, new_slug: str) -> tuple[str, str]:
     """Return (old path, new path) of a renamed article."""
     return article(old_slug), article(new_slug)
 
 
-# The fediverse's shapes (actors, outboxes, objects, WebFinger) live in urlmap/fediverse.py;
-# importing it adds its route rules to RULES. It needs RULES, ScopeCounts and pages above.
+# What a static export holds is listed by urlmap/paths.py; the fediverse's shapes (actors,
+# outboxes, objects, WebFinger) live in urlmap/fediverse.py, which adds its rules to RULES.
+# Both build on the functions above.
 from feedsvc.urlmap.fediverse import *  # noqa: E402, F403
+from feedsvc.urlmap.paths import *  # noqa: E402, F403

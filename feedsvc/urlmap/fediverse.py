@@ -9,7 +9,8 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Iterator
 
-from feedsvc.urlmap import RULES, ScopeCounts, pages
+from feedsvc.urlmap import RULES, pages
+from feedsvc.urlmap.paths import ScopeCounts
 
 __all__ = [
     "INBOX",

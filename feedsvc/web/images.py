@@ -9,22 +9,11 @@ from flask import Blueprint, Response
 
 from feedsvc.catalog.images import live_image
 from feedsvc.errors import NotFound
-from feedsvc.images import MEDIA_TYPES, matches, store_dir, stored
+from feedsvc.images import MEDIA_TYPES, recover, store_dir, stored
 from feedsvc.urlmap import RULES
 from feedsvc.web.context import catalog, finish, settings
 
 bp = Blueprint("images", __name__)
-
-
-def _source(name: str, source: str) -> bytes | None:
-    """Return the image's bytes from the articles folder when they are still the ones the
-    name was made from (a catalog copied without its image store)."""
-    path = settings().seeds_dir / source
-    try:
-        data = path.read_bytes()
-    except OSError:
-        return None
-    return data if matches(data, name) else None
 
 
 @bp.get(RULES["image"])
@@ -33,7 +22,8 @@ def image(name: str) -> Response:
     found = live_image(catalog(), name)
     if found is None:
         raise NotFound("image", name)
-    body = stored(store_dir(settings().database), name) or _source(name, found.source)
+    store = store_dir(settings().database)
+    body = stored(store, name) or recover(store, name, settings().seeds_dir, found.source)
     if body is None:
         raise NotFound("image", name)
     response = Response(body, mimetype=MEDIA_TYPES[Path(name).suffix])
