@@ -2,13 +2,17 @@
 
 - hello_app: a hello-world Flask app, the server's own ceiling for a Flask view;
 - naive_app: what most tutorials do, Flask building the feed with feedgen on every request
-  (the same records and the same builder as feedsvc's /feeds/atom.xml, without any cache).
+  (the same records and the same builder as feedsvc's /feeds/atom.xml, without any cache);
+- ceiling_app: a bare WSGI callable replaying feedsvc's own answers, the most feedsvc could
+  reach on granian.
 """
 
 from __future__ import annotations
 
 import os
+from collections.abc import Callable, Iterable
 from pathlib import Path
+from typing import Any
 
 from flask import Flask, Response
 
@@ -46,3 +50,35 @@ def naive_app() -> Flask:
         return Response(body, mimetype=ATOM.media_type)
 
     return app
+
+
+def ceiling_app() -> Callable[..., Iterable[bytes]]:
+    """Return a bare WSGI callable answering each request with the bytes and headers feedsvc
+    answered it with the first time: the least any Python app can do per request on granian,
+    so its figures are the ceiling of feedsvc's own (no access log, no checks at all)."""
+    from feedsvc.web.server import create_server
+
+    server = create_server()
+    answers: dict[tuple[Any, ...], tuple[str, list[tuple[str, str]], bytes]] = {}
+
+    def ceiling(environ: dict[str, Any], start_response: Callable[..., Any]) -> Iterable[bytes]:
+        key = (
+            environ["REQUEST_METHOD"],
+            environ["PATH_INFO"],
+            environ.get("HTTP_ACCEPT_ENCODING"),
+            environ.get("HTTP_IF_NONE_MATCH"),
+        )
+        found = answers.get(key)
+        if found is None:
+            seen: list[tuple[str, list[tuple[str, str]]]] = []
+
+            def record(status: str, headers: list[tuple[str, str]], *_: Any) -> Any:
+                seen.append((status, headers))
+                return None
+
+            body = b"".join(server(environ, record))
+            found = answers[key] = (seen[0][0], seen[0][1], body)
+        start_response(found[0], found[1])
+        return [found[2]]
+
+    return ceiling

@@ -27,6 +27,19 @@ class Load:
     p99_ms: float
     rounds: int
     errors: int
+    cpu_us: float | None = None  # the server's CPU time (all its processes) per request
+
+
+@dataclass(frozen=True, slots=True)
+class Round:
+    """One wrk round against one URL."""
+
+    rps: float
+    p50_ms: float
+    p99_ms: float
+    errors: int
+    requests: int
+    cpu_us: float | None  # the server's CPU time per request, when its process was given
 
 
 def free_port() -> int:
@@ -58,14 +71,15 @@ def granian(
     workers: int = 2,
     *,
     access_log: bool = False,
+    interface: str = "wsgi",
 ) -> subprocess.Popen[bytes]:
-    """Start `target` (a WSGI app factory) on granian with `feedsvc serve`'s settings."""
+    """Start `target` (an app factory) on granian with `feedsvc serve`'s settings."""
     command = [
         sys.executable,
         "-m",
         "granian",
         "--interface",
-        "wsgi",
+        interface,
         "--factory",
         "--host",
         "127.0.0.1",
@@ -127,16 +141,8 @@ def _ms(value: str) -> float:
     return float(match[1]) * _UNITS[match[2]]
 
 
-def wrk(
-    url: str,
-    *,
-    seconds: int,
-    rounds: int,
-    headers: dict[str, str] | None = None,
-    connections: int = 32,
-    expect: int = 200,
-) -> Load:
-    """Run wrk `rounds` times against a loopback URL; return the median figures."""
+def check_status(url: str, headers: dict[str, str] | None = None, expect: int = 200) -> None:
+    """Fail unless one request to `url` answers `expect` (wrk counts 304s as successes)."""
     if not url.startswith("http://127.0.0.1:"):
         raise ValueError("benchmarks only load loopback")
     check = subprocess.run(
@@ -157,32 +163,98 @@ def wrk(
     )
     if check.stdout != str(expect):
         raise RuntimeError(f"{url} answered {check.stdout}, expected {expect}")
-    results = []
-    errors = 0
-    for _ in range(rounds):
-        command = ["wrk", "-t2", f"-c{connections}", f"-d{seconds}s", "--latency"]
-        for name, value in (headers or {}).items():
-            command += ["-H", f"{name}: {value}"]
-        output = subprocess.run(
-            [*command, url], capture_output=True, text=True, timeout=seconds + 60, check=True
-        ).stdout
-        rps = float(re.search(r"Requests/sec:\s+([\d.]+)", output)[1])  # type: ignore[index]
-        p50 = _ms(re.search(r"\s50%\s+(\S+)", output)[1])  # type: ignore[index]
-        p99 = _ms(re.search(r"\s99%\s+(\S+)", output)[1])  # type: ignore[index]
-        bad = re.search(r"Non-2xx or 3xx responses: (\d+)", output)
-        socket_errors = re.search(
-            r"Socket errors: connect (\d+), read (\d+), write (\d+), timeout (\d+)", output
-        )
-        errors += int(bad[1]) if bad else 0
-        errors += sum(int(n) for n in socket_errors.groups()) if socket_errors else 0
-        results.append((rps, p50, p99))
-    return Load(
-        rps=statistics.median(r[0] for r in results),
-        p50_ms=statistics.median(r[1] for r in results),
-        p99_ms=statistics.median(r[2] for r in results),
-        rounds=rounds,
-        errors=errors,
+
+
+def wrk_round(
+    url: str,
+    *,
+    seconds: int,
+    headers: dict[str, str] | None = None,
+    connections: int = 32,
+    server: int | None = None,
+) -> Round:
+    """Run wrk once against a loopback URL; with `server` (a pid), also measure the CPU time
+    that process and its children spend per request."""
+    if not url.startswith("http://127.0.0.1:"):
+        raise ValueError("benchmarks only load loopback")
+    command = ["wrk", "-t2", f"-c{connections}", f"-d{seconds}s", "--latency"]
+    for name, value in (headers or {}).items():
+        command += ["-H", f"{name}: {value}"]
+    pids = tree(server) if server is not None else []
+    before = cpu_seconds(pids)
+    output = subprocess.run(
+        [*command, url], capture_output=True, text=True, timeout=seconds + 60, check=True
+    ).stdout
+    spent = cpu_seconds(pids) - before
+    bad = re.search(r"Non-2xx or 3xx responses: (\d+)", output)
+    socket_errors = re.search(
+        r"Socket errors: connect (\d+), read (\d+), write (\d+), timeout (\d+)", output
     )
+    errors = int(bad[1]) if bad else 0
+    errors += sum(int(n) for n in socket_errors.groups()) if socket_errors else 0
+    requests = int(re.search(r"(\d+) requests in", output)[1])  # type: ignore[index]
+    return Round(
+        rps=float(re.search(r"Requests/sec:\s+([\d.]+)", output)[1]),  # type: ignore[index]
+        p50_ms=_ms(re.search(r"\s50%\s+(\S+)", output)[1]),  # type: ignore[index]
+        p99_ms=_ms(re.search(r"\s99%\s+(\S+)", output)[1]),  # type: ignore[index]
+        errors=errors,
+        requests=requests,
+        cpu_us=spent * 1e6 / requests if pids and requests else None,
+    )
+
+
+def median_load(rounds: list[Round]) -> Load:
+    """Return the median figures of several rounds."""
+    cpu = [r.cpu_us for r in rounds if r.cpu_us is not None]
+    return Load(
+        rps=statistics.median(r.rps for r in rounds),
+        p50_ms=statistics.median(r.p50_ms for r in rounds),
+        p99_ms=statistics.median(r.p99_ms for r in rounds),
+        rounds=len(rounds),
+        errors=sum(r.errors for r in rounds),
+        cpu_us=statistics.median(cpu) if cpu else None,
+    )
+
+
+def wrk(
+    url: str,
+    *,
+    seconds: int,
+    rounds: int,
+    headers: dict[str, str] | None = None,
+    connections: int = 32,
+    expect: int = 200,
+    server: int | None = None,
+) -> Load:
+    """Run wrk `rounds` times against a loopback URL; return the median figures."""
+    check_status(url, headers, expect)
+    return median_load(
+        [
+            wrk_round(url, seconds=seconds, headers=headers, connections=connections, server=server)
+            for _ in range(rounds)
+        ]
+    )
+
+
+def tree(pid: int) -> list[int]:
+    """Return `pid` and all its descendants."""
+    found = [pid]
+    for child in children(pid):
+        found += tree(child)
+    return found
+
+
+def cpu_seconds(pids: list[int]) -> float:
+    """Return the user and system CPU time the processes have used so far (Linux /proc)."""
+    ticks = os.sysconf("SC_CLK_TCK")
+    total = 0
+    for pid in pids:
+        try:
+            fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue  # gone meanwhile
+        total += int(fields[11]) + int(fields[12])
+    return total / ticks
 
 
 def process_memory_mib(pid: int) -> dict[str, float]:

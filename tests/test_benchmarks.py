@@ -60,12 +60,12 @@ def test_smoke_run_writes_table_json_and_chart(
     assert set(servers["feed"]) >= {"feedsvc", "feedsvc-nolog", "hello", "naive", "nginx"}
     for scenario in servers.values():
         # Every scenario against nginx serving the same bytes, with logging on both and off.
-        assert set(scenario) >= {"feedsvc", "feedsvc-nolog", "nginx", "nginx-nolog"}
+        assert set(scenario) >= {"feedsvc", "feedsvc-nolog", "nginx", "nginx-nolog", "ceiling"}
         for name, figures in scenario.items():
             if isinstance(figures, dict):
                 assert figures["errors"] == 0
                 assert figures["rps"] > 0
-                if name.startswith(("feedsvc", "nginx")):
+                if name.startswith(("feedsvc", "nginx", "ceiling")):
                     assert figures["cpu_us"] > 0  # the server's CPU time per request
     ratios = data["http"]["ratios"]
     assert set(ratios) == scenarios

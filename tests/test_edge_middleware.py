@@ -1,15 +1,22 @@
-"""The HTTP edge as a WSGI middleware, in front of a bare WSGI app (no Flask, no catalog)."""
+"""The HTTP edge as a WSGI middleware, in front of a bare WSGI app (no Flask, no catalog), and
+as the production server runs it."""
 
 from __future__ import annotations
 
 import gzip
 import io
 from collections.abc import Iterable
+from pathlib import Path
 from typing import TYPE_CHECKING
 
+import pytest
+from werkzeug.middleware.proxy_fix import ProxyFix
 from werkzeug.test import Client, EnvironBuilder, run_wsgi_app
 
+from feedsvc.catalog import Catalog
 from feedsvc.web.edge import AccessLog, HttpEdge, ResponseCache
+
+from .conftest import run_ingest
 
 if TYPE_CHECKING:
     from _typeshed.wsgi import StartResponse, WSGIEnvironment
@@ -196,8 +203,145 @@ def test_http11_without_host_gets_400_before_the_app() -> None:
 
 def test_every_request_is_logged_with_its_status() -> None:
     stream = io.StringIO()
-    client = Client(_edge(App(), access_log=AccessLog(stream)))
+    log = AccessLog(stream)
+    client = Client(_edge(App(), access_log=log))
     etag = client.get("/x").headers["ETag"]
-    client.get("/x", headers={"If-None-Match": etag})
+    client.get("/x", headers={"If-None-Match": etag})  # the warm path
+    client.head("/x")
+    client.post("/x")
+    log.flush()
     lines = stream.getvalue().splitlines()
-    assert [line.split('" ')[1].split()[0] for line in lines] == ["200", "304"]
+    assert [line.split('" ')[1].split()[0] for line in lines] == ["200", "304", "200", "200"]
+    assert [line.split('"')[1].split()[0] for line in lines] == ["GET", "GET", "HEAD", "POST"]
+
+
+class NegotiatingApp:
+    """A WSGI app that answers HTML or ActivityStreams JSON by the Accept header, as it says."""
+
+    def __init__(self, vary: str = "Accept") -> None:
+        self.vary = vary
+        self.seen: list[str | None] = []
+
+    def __call__(self, environ: WSGIEnvironment, start_response: StartResponse) -> Iterable[bytes]:
+        accept = environ.get("HTTP_ACCEPT")
+        self.seen.append(accept)
+        wants_json = "application/activity+json" in (accept or "")
+        body = (b'{"type": "Article"}' if wants_json else b"<p>article</p>") * 40
+        media_type = "application/activity+json" if wants_json else "text/html; charset=utf-8"
+        start_response(
+            "200 OK",
+            [
+                ("Content-Type", media_type),
+                ("Cache-Control", "public, max-age=60"),
+                ("Vary", self.vary),
+                ("Content-Length", str(len(body))),
+            ],
+        )
+        return [body]
+
+
+def test_a_response_that_varies_on_accept_is_kept_per_accept_value() -> None:
+    app = NegotiatingApp()
+    client = Client(_edge(app))  # type: ignore[arg-type]
+    json_accept = {"Accept": "application/activity+json"}
+    html = client.get("/articles/a/")
+    activity = client.get("/articles/a/", headers=json_accept)
+    assert html.data.startswith(b"<p>")
+    assert activity.data.startswith(b'{"type"')
+    assert html.headers["Vary"] == activity.headers["Vary"] == "Accept, Accept-Encoding"
+    assert html.headers["ETag"] != activity.headers["ETag"]
+    for _ in range(3):  # warm: each answered with what the app rendered for that Accept
+        assert client.get("/articles/a/").data == html.data
+        assert client.get("/articles/a/", headers=json_accept).data == activity.data
+        gz = client.get("/articles/a/", headers={**json_accept, "Accept-Encoding": "gzip"})
+        assert gzip.decompress(gz.data) == activity.data
+    assert app.seen == [None, "application/activity+json"]
+    other = client.get("/articles/a/", headers={"Accept": "text/html"})  # another value: rendered
+    assert other.data == html.data
+    assert app.seen[-1] == "text/html"
+    revalidated = client.get(
+        "/articles/a/", headers={**json_accept, "If-None-Match": activity.headers["ETag"]}
+    )
+    assert revalidated.status_code == 304
+    assert (
+        client.get("/articles/a/", headers={"If-None-Match": activity.headers["ETag"]}).status_code
+        == 200
+    )
+    assert len(app.seen) == 3
+
+
+def test_vary_star_is_never_answered_from_the_cache() -> None:
+    app = NegotiatingApp(vary="*")
+    client = Client(_edge(app))  # type: ignore[arg-type]
+    for _ in range(3):
+        response = client.get("/x")
+        assert response.headers["Vary"] == "*, Accept-Encoding"
+    assert len(app.seen) == 3
+
+
+def test_warm_answers_are_the_cold_ones_byte_for_byte() -> None:
+    for accept_encoding in (None, "gzip", "br", "gzip, deflate, br", "identity"):
+        headers = {"Accept-Encoding": accept_encoding} if accept_encoding else {}
+        app = App()
+        client = Client(_edge(app))
+        cold = client.get("/x", headers=headers)
+        warm = client.get("/x", headers=headers)
+        assert app.seen == [("GET", "/x")]
+        assert warm.data == cold.data
+        assert list(warm.headers) == list(cold.headers)
+        for method in ("HEAD", "GET"):
+            fresh = Client(_edge(App()))
+            cold_304 = fresh.open(
+                "/x", method=method, headers={**headers, "If-None-Match": cold.headers["ETag"]}
+            )
+            warm_304 = client.open(
+                "/x", method=method, headers={**headers, "If-None-Match": cold.headers["ETag"]}
+            )
+            assert cold_304.status_code == warm_304.status_code == 304
+            assert list(warm_304.headers) == list(cold_304.headers)
+        head = client.head("/x", headers=headers)
+        assert head.data == b""
+        assert list(head.headers) == list(cold.headers)
+        assert app.seen == [("GET", "/x")]
+
+
+def test_the_warm_path_keeps_the_400_for_a_missing_host() -> None:
+    app = App()
+    client = Client(_edge(app))
+    client.get("/x")  # now cached
+    environ = EnvironBuilder(path="/x").get_environ()
+    environ["HTTP_HOST"] = ""
+    environ["SERVER_PROTOCOL"] = "HTTP/1.1"
+    _, status, _ = run_wsgi_app(client.application, environ, buffered=True)
+    assert status == "400 Bad Request"
+    environ["SERVER_PROTOCOL"] = "HTTP/1.0"  # HTTP/1.0 needs no Host
+    _, status, _ = run_wsgi_app(client.application, environ, buffered=True)
+    assert status == "200 OK"
+
+
+def test_the_server_target_is_the_edge_of_the_app(
+    seeds: Path, database: Path, catalog: Catalog, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """What granian loads (`feedsvc serve`, the benchmarks): the edge itself, no Flask.__call__."""
+    from feedsvc.web import server
+
+    run_ingest(catalog, seeds)
+    monkeypatch.setenv("FEEDSVC_SEEDS_DIR", str(seeds))
+    monkeypatch.setenv("FEEDSVC_DATABASE", str(database))
+    module, _, name = server.TARGET.partition(":")
+    assert module == server.__name__
+    application = getattr(server, name)()
+    assert isinstance(application, HttpEdge)
+    client = Client(application)
+    first = client.get("/feeds/atom.xml", headers={"Accept-Encoding": "gzip"})
+    assert first.status_code == 200
+    assert gzip.decompress(first.data).startswith(b"<?xml")
+    again = client.get(
+        "/feeds/atom.xml",
+        headers={"If-None-Match": first.headers["ETag"], "Accept-Encoding": "gzip"},
+    )
+    assert again.status_code == 304
+    monkeypatch.setenv("FEEDSVC_TRUST_PROXY", "1")
+    behind = getattr(server, name)()
+    assert isinstance(behind, ProxyFix)
+    assert isinstance(behind.app, HttpEdge)

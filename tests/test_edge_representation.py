@@ -41,6 +41,7 @@ def test_the_app_headers_the_edge_owns_are_dropped() -> None:
     assert entry.compressible
     assert entry.generation == 7
     assert entry.encoded == {}
+    assert entry.vary == ("HTTP_COOKIE",)  # the cache keys this entry on the request's Cookie
 
 
 def test_identity_variant_headers_in_order() -> None:
@@ -56,7 +57,7 @@ def test_identity_variant_headers_in_order() -> None:
         ("X-Content-Type-Options", "nosniff"),
         ("Referrer-Policy", "strict-origin-when-cross-origin"),
         ("ETag", f'"{DIGEST}"'),
-        ("Vary", "Accept-Encoding"),
+        ("Vary", "Cookie, Accept-Encoding"),  # the app's own, then the edge's
         ("Content-Length", str(len(BODY))),
     ]
     # A 304 repeats only what stands for the 200: no type, no length, no body headers.
@@ -65,7 +66,7 @@ def test_identity_variant_headers_in_order() -> None:
         ("Last-Modified", "Fri, 01 Mar 2024 09:30:00 GMT"),
         ("Link", '<https://news.example.org/feeds/atom.xml>; rel="self"'),
         ("ETag", f'"{DIGEST}"'),
-        ("Vary", "Accept-Encoding"),
+        ("Vary", "Cookie, Accept-Encoding"),
     ]
 
 
@@ -79,7 +80,7 @@ def test_compressed_variants(encoding: str, decompress: object) -> None:
     assert decompress(variant.body) == BODY
     assert variant.etag == f'"{DIGEST}-{encoding}"'
     assert variant.ok_headers[-3:] == [
-        ("Vary", "Accept-Encoding"),
+        ("Vary", "Cookie, Accept-Encoding"),
         ("Content-Encoding", encoding),
         ("Content-Length", str(len(variant.body))),
     ]
@@ -161,3 +162,32 @@ def test_an_unreadable_last_modified_is_no_validator(value: str) -> None:
     entry = representation([("Content-Type", "text/plain"), ("Last-Modified", value)], b"x", 1)
     assert entry.last_modified is None
     assert ("Last-Modified", value) in entry.variant(None).ok_headers  # sent as the app said
+
+
+@pytest.mark.parametrize(
+    ("fields", "header", "keys"),
+    [
+        ([], "Accept-Encoding", ()),
+        (["Accept"], "Accept, Accept-Encoding", ("HTTP_ACCEPT",)),
+        (["accept-encoding, Accept"], "Accept, Accept-Encoding", ("HTTP_ACCEPT",)),
+        (
+            ["Accept", "accept, Accept-Language"],
+            "Accept, Accept-Language, Accept-Encoding",
+            ("HTTP_ACCEPT", "HTTP_ACCEPT_LANGUAGE"),
+        ),
+        (["Content-Type"], "Content-Type, Accept-Encoding", ("CONTENT_TYPE",)),
+        (["Accept, *"], "Accept, *, Accept-Encoding", None),
+    ],
+)
+def test_the_apps_vary_is_kept_and_keys_the_cache(
+    fields: list[str], header: str, keys: tuple[str, ...] | None
+) -> None:
+    sent = [("Content-Type", "text/html"), *(("Vary", value) for value in fields)]
+    entry = representation(sent, b"x" * 300, 1)
+    assert entry.vary == keys
+    assert [v for n, v in entry.variant(None).ok_headers if n == "Vary"] == [header]
+    small = representation(sent, b"x", 1)  # not compressible: only the app's own fields
+    expected = header.removesuffix("Accept-Encoding").rstrip(", ")
+    assert [v for n, v in small.variant(None).ok_headers if n == "Vary"] == (
+        [expected] if expected else []
+    )

@@ -88,3 +88,55 @@ def test_clear() -> None:
     for n in range(10):  # exactly the budget: the byte count started again from zero
         cache.put(f"/{n}", _entry(1_000, seed=str(n)))
     assert len(cache) == 10
+
+
+def _varying(body: bytes, generation: int = 1) -> Representation:
+    headers = [("Content-Type", "text/plain"), ("Vary", "Accept")]
+    return representation(headers, body, generation)
+
+
+def test_a_varying_path_keeps_one_entry_per_value_of_its_headers() -> None:
+    cache = ResponseCache(max_bytes=100_000)
+    html, activity = _varying(b"<p>x</p>"), _varying(b'{"x": 1}')
+    cache.put("/a/", html, {"HTTP_ACCEPT": "text/html"})
+    cache.put("/a/", activity, {"HTTP_ACCEPT": "application/activity+json"})
+    assert len(cache) == 1  # one path
+    assert cache.get("/a/", 1, {"HTTP_ACCEPT": "text/html"}) is html
+    assert cache.get("/a/", 1, {"HTTP_ACCEPT": "application/activity+json"}) is activity
+    assert cache.get("/a/", 1, {}) is None  # no Accept: another request, not answered for it
+    assert cache.get("/a/", 1) is None  # nothing to compare: never a guess
+    assert cache.get("/a/", 2, {"HTTP_ACCEPT": "text/html"}) is None  # a new state drops all
+    assert len(cache) == 0
+
+
+def test_a_varying_path_is_bounded_and_counted() -> None:
+    from feedsvc.web.response_cache import MAX_PER_PATH
+
+    cache = ResponseCache(max_bytes=1_000_000)
+    for n in range(MAX_PER_PATH + 5):
+        cache.put("/a/", _varying(b"x" * 100), {"HTTP_ACCEPT": f"type/{n}"})
+    kept = [n for n in range(MAX_PER_PATH + 5) if cache.get("/a/", 1, {"HTTP_ACCEPT": f"type/{n}"})]
+    assert kept == list(range(MAX_PER_PATH))
+    assert cache._bytes == 100 * MAX_PER_PATH
+    cache.put("/a/", _varying(b"y" * 100, generation=2), {"HTTP_ACCEPT": "type/0"})
+    assert cache._bytes == 100  # the older state's entries went
+    cache.put("/a/", representation([("Content-Type", "text/plain")], b"z" * 50, 2))
+    assert cache._bytes == 50  # the app stopped varying: one plain entry
+
+
+def test_vary_star_is_not_kept() -> None:
+    cache = ResponseCache(max_bytes=100_000)
+    entry = representation([("Content-Type", "text/plain"), ("Vary", "*")], b"x", 1)
+    cache.put("/a", entry, {})
+    assert len(cache) == 0
+
+
+def test_growth_of_an_entry_no_longer_kept_is_not_counted() -> None:
+    cache = ResponseCache(max_bytes=9_000)
+    a = _entry(2_000, seed="a")
+    cache.put("/a", a)
+    cache.put("/a", _entry(2_000, seed="b"))  # replaces a
+    before = a.size
+    a.variant("gzip")
+    cache.grew(a, before)
+    assert cache._bytes == 2_000

@@ -505,3 +505,96 @@ def test_real_server_answers_400_to_http11_without_host(seeds: Path, tmp_path: P
     assert b"\r\ncache-control: no-store" in head.lower()
     assert body.startswith(b"400 Bad Request:"), body[:200]
     assert old_head.startswith((b"HTTP/1.0 200 ", b"HTTP/1.1 200 ")), old_head
+
+
+@pytest.mark.parametrize("accept_encoding", [None, "gzip", "br", "gzip, deflate, br", "identity"])
+def test_warm_answers_are_the_cold_ones(app: Flask, accept_encoding: str | None) -> None:
+    """The warm path (answered before Flask) sends what the first, rendered answer sent."""
+    headers = {"Accept-Encoding": accept_encoding} if accept_encoding else {}
+    client = app.test_client()
+    for path in ROUTES:
+        cold = client.get(path, headers=headers)
+        warm = client.get(path, headers=headers)
+        assert warm.status_code == cold.status_code == 200, path
+        assert warm.data == cold.data, path
+        assert list(warm.headers) == list(cold.headers), path
+        head = client.head(path, headers=headers)
+        assert head.data == b""
+        assert list(head.headers) == list(cold.headers), path
+        for validators in (
+            {"If-None-Match": cold.headers["ETag"]},
+            {"If-Modified-Since": cold.headers.get("Last-Modified", "")},
+        ):
+            if not next(iter(validators.values())):
+                continue
+            fresh = create_app(settings=app.config["FEEDSVC"]).test_client()
+            fresh_304 = fresh.get(path, headers={**headers, **validators})  # rendered, then 304
+            warm_304 = client.get(path, headers={**headers, **validators})
+            assert warm_304.status_code == fresh_304.status_code == 304, path
+            assert list(warm_304.headers) == list(fresh_304.headers), path
+
+
+def test_a_view_that_varies_on_accept_is_cached_per_accept(app: Flask) -> None:
+    """A route negotiating on Accept (as ActivityPub pages do) says Vary: Accept; the edge then
+    answers each request only with what the app rendered for the same Accept value."""
+    from flask import Response, request
+
+    from feedsvc.web import context
+
+    calls: list[str | None] = []
+
+    @app.get("/negotiated/")
+    def negotiated() -> Response:
+        accept = request.headers.get("Accept")
+        calls.append(accept)
+        activity = "application/activity+json" in (accept or "")
+        body = '{"type": "Note"}' if activity else "<p>Note</p>"
+        mimetype = "application/activity+json" if activity else "text/html"
+        response = Response(body * 30, mimetype=mimetype)
+        response.vary.add("Accept")
+        return context.finish(response, "page")
+
+    client = app.test_client()
+    activity = {"Accept": "application/activity+json"}
+    html = client.get("/negotiated/")
+    json_doc = client.get("/negotiated/", headers=activity)
+    assert html.mimetype == "text/html"
+    assert json_doc.mimetype == "application/activity+json"
+    assert html.headers["Vary"] == json_doc.headers["Vary"] == "Accept, Accept-Encoding"
+    for _ in range(2):
+        assert client.get("/negotiated/").data == html.data
+        assert client.get("/negotiated/", headers=activity).data == json_doc.data
+        again = client.get(
+            "/negotiated/", headers={**activity, "If-None-Match": json_doc.headers["ETag"]}
+        )
+        assert again.status_code == 304
+        assert (
+            client.get(
+                "/negotiated/", headers={"If-None-Match": json_doc.headers["ETag"]}
+            ).status_code
+            == 200
+        )
+    assert calls == [None, "application/activity+json"]
+
+
+def test_post_and_other_methods_always_reach_the_app(app: Flask) -> None:
+    """Only GET and HEAD are answered from the cache; a POST to a cached URL reaches Flask."""
+    from flask import request
+
+    posted: list[bytes] = []
+
+    @app.route("/inbox/", methods=["GET", "POST"])
+    def inbox() -> tuple[str, int, dict[str, str]]:
+        if request.method == "POST":
+            posted.append(request.get_data())
+            return "accepted", 202, {}
+        return "inbox", 200, {"Cache-Control": "public, max-age=60"}
+
+    client = app.test_client()
+    assert client.get("/inbox/").status_code == 200
+    assert client.get("/inbox/").status_code == 200  # now cached
+    for n in range(2):
+        response = client.post("/inbox/", data=f"activity {n}")
+        assert response.status_code == 202
+        assert response.data == b"accepted"
+    assert posted == [b"activity 0", b"activity 1"]

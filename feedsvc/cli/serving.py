@@ -89,6 +89,7 @@ def serve(
 
     from feedsvc.listen import check_free
     from feedsvc.supervisor import Supervisor, mark_disabled
+    from feedsvc.web import server
 
     settings = _with_deploy(settings_of(ctx), deploy_target)
     if "FEEDSVC_SITE_URL" not in os.environ and ctx.find_root().params["site_url"] is None:
@@ -113,12 +114,12 @@ def serve(
     click.echo(f"serving {settings.site.url}/ (feeds: {atom}, {rss})")
     try:
         Granian(
-            "feedsvc:create_app",
+            server.TARGET,
             factory=True,
             address=host,
             port=port,
             workers=workers,
-            interface=Interfaces.WSGI,
+            interface=Interfaces(server.INTERFACE),
             # Requests are logged by feedsvc's own edge (FEEDSVC_ACCESS_LOG), far cheaper.
             log_access=False,
             # One Python thread per worker process: feedgen swaps the process locale while it

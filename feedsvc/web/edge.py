@@ -5,15 +5,17 @@ Every cacheable 200 response the app renders (it says so with a `public` Cache-C
 strong ETag from its bytes, `Vary: Accept-Encoding`, a gzip and a brotli body made once per
 version (representation.py), and answers `If-None-Match` / `If-Modified-Since` with 304
 (conditional.py). Responses to query-less GET and HEAD requests are kept per worker
-(response_cache.py), keyed by path and the catalog's generation, and answered from here without
-reaching Flask: the cache holds what the app rendered, a miss falls through to the app, so there
-is one rendering path.
+(response_cache.py), keyed by path, the values of the request headers the app's own Vary names
+(Accept, say) and the catalog's generation, and answered from here without reaching Flask: the
+cache holds what the app rendered, a miss falls through to the app, so there is one rendering
+path. What is cacheable is decided in one place, `_serve`: a 200 with a `public` Cache-Control
+to a query-less GET or HEAD; the warm path in `__call__` only answers what `_serve` kept.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable
-from time import monotonic, perf_counter
+from time import monotonic, perf_counter, time
 from typing import TYPE_CHECKING, Any
 
 from werkzeug.datastructures import Headers, ResponseCacheControl
@@ -23,7 +25,6 @@ from werkzeug.test import run_wsgi_app
 from feedsvc.headers import CACHE_CONTROL, with_nosniff
 from feedsvc.web.access_log import AccessLog
 from feedsvc.web.conditional import not_modified
-from feedsvc.web.negotiation import choose_encoding
 from feedsvc.web.representation import Representation, representation
 from feedsvc.web.response_cache import ResponseCache
 
@@ -63,21 +64,70 @@ class HttpEdge:
         return self._known
 
     def __call__(self, environ: WSGIEnvironment, start_response: StartResponse) -> Iterable[bytes]:
+        started = perf_counter()
+        method = environ.get("REQUEST_METHOD")
+        # The warm path: a query-less GET or HEAD (with a Host, when HTTP/1.1 requires one) whose
+        # representation is in the cache at the catalog's current state, rendered for a request
+        # with the same values of the headers it varies on, and whose Accept-Encoding value has
+        # chosen its variant before. Everything else takes the whole path (_serve).
+        if (
+            (method == "GET" or method == "HEAD")
+            and not environ.get("QUERY_STRING")
+            and (environ.get("HTTP_HOST") or environ.get("SERVER_PROTOCOL") != "HTTP/1.1")
+        ):
+            generation = self._state()
+            path = environ.get("PATH_INFO", "")
+            entry = None if generation is None else self.cache.get(path, generation, environ)
+            if entry is not None:
+                variant = entry.chosen.get(environ.get("HTTP_ACCEPT_ENCODING"))
+                if variant is not None:
+                    if (
+                        "HTTP_IF_NONE_MATCH" in environ or "HTTP_IF_MODIFIED_SINCE" in environ
+                    ) and (
+                        environ.get("HTTP_IF_NONE_MATCH") == variant.etag
+                        or not_modified(environ, variant.etag, entry.last_modified)
+                    ):
+                        start_response("304 Not Modified", variant.not_modified_headers)
+                        status, body = "304", []
+                    else:
+                        start_response("200 OK", variant.ok_headers)
+                        status, body = "200", ([] if method == "HEAD" else [variant.body])
+                    log = self.access_log
+                    if log is not None:
+                        log.record(
+                            (
+                                time(),
+                                environ.get("REMOTE_ADDR", "-"),
+                                method,
+                                path,
+                                "",
+                                environ.get("SERVER_PROTOCOL", "HTTP/1.1"),
+                                status,
+                                perf_counter() - started,
+                            )
+                        )
+                    return body
+            asked = True
+        else:
+            asked = False
         log = self.access_log
         if log is None:
-            return self._serve(environ, start_response)
-        started = perf_counter()
+            return self._serve(environ, start_response, asked=asked)
         statuses: list[str] = []
 
         def logged(status: str, headers: list[tuple[str, str]], exc_info: Any = None) -> Any:
             statuses.append(status)
             return start_response(status, headers, exc_info)
 
-        result = self._serve(environ, logged)
+        result = self._serve(environ, logged, asked=asked)
         log.write(environ, statuses[-1] if statuses else "500", perf_counter() - started)
         return result
 
-    def _serve(self, environ: WSGIEnvironment, start_response: StartResponse) -> Iterable[bytes]:
+    def _serve(
+        self, environ: WSGIEnvironment, start_response: StartResponse, *, asked: bool = False
+    ) -> Iterable[bytes]:
+        """Answer from the cache or through the app; keep what is cacheable. `asked`: the
+        catalog's state was just asked for this request."""
         method = environ.get("REQUEST_METHOD", "GET")
         # RFC 9112 §3.2: a MUST, which granian leaves to the app (it passes a missing Host as '').
         if not environ.get("HTTP_HOST") and environ.get("SERVER_PROTOCOL") == "HTTP/1.1":
@@ -86,11 +136,11 @@ class HttpEdge:
             return self._plain(environ, start_response)
         key = environ.get("PATH_INFO", "")
         storable = not environ.get("QUERY_STRING")
-        generation = self._state() if storable else None
+        generation = (self._known if asked else self._state()) if storable else None
         if storable and generation is not None:
-            entry = self.cache.get(key, generation)
+            entry = self.cache.get(key, generation, environ)
             if entry is not None:
-                return self._send(environ, start_response, entry, cached=True)
+                return self._send(environ, start_response, entry)
         # A HEAD miss renders the GET response, so the entry and its validators are whole.
         rendered = {**environ, "REQUEST_METHOD": "GET"} if method == "HEAD" else environ
         app_iter, status, headers = run_wsgi_app(self.app, rendered, buffered=True)
@@ -107,8 +157,8 @@ class HttpEdge:
             _close(app_iter)
         entry = representation(header_list, body, generation)
         if storable and generation is not None:
-            self.cache.put(key, entry)
-        return self._send(environ, start_response, entry, cached=False)
+            self.cache.put(key, entry, rendered)
+        return self._send(environ, start_response, entry)
 
     def _plain(self, environ: WSGIEnvironment, start_response: StartResponse) -> Iterable[bytes]:
         def secured(status: str, headers: list[tuple[str, str]], exc_info: Any = None) -> Any:
@@ -121,17 +171,13 @@ class HttpEdge:
         environ: WSGIEnvironment,
         start_response: StartResponse,
         entry: Representation,
-        *,
-        cached: bool,
     ) -> list[bytes]:
         accept = environ.get("HTTP_ACCEPT_ENCODING")
-        encoding = choose_encoding(accept[:1024]) if accept and entry.compressible else None
-        if encoding in entry.encoded:
-            variant = entry.encoded[encoding]
-        else:
+        variant = entry.chosen.get(accept)
+        if variant is None:
             before = entry.size
-            variant = entry.variant(encoding)
-            if cached:
+            variant = entry.for_accept(accept)
+            if entry.size != before:
                 self.cache.grew(entry, before)
         if (
             "HTTP_IF_NONE_MATCH" in environ or "HTTP_IF_MODIFIED_SINCE" in environ

@@ -1,0 +1,29 @@
+"""What the production server runs: the app's outermost WSGI callable, and how granian loads it.
+
+`feedsvc serve` and the benchmarks start granian with these, so what is measured is what runs.
+Granian's WSGI interface, not its native RSGI one: measured on this project's 2-core machine
+(granian 2.8, a callable returning 9 KB of cached bytes under wrk -c32), a bare WSGI callable
+costs the server ~13-15 µs of CPU a request and a bare RSGI one ~20-26 µs (its asyncio
+machinery), so RSGI would make every warm request dearer (README, Performance).
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from _typeshed.wsgi import WSGIApplication
+
+# granian's target and interface; the factory is called once in each worker process.
+TARGET = "feedsvc.web.server:create_server"
+INTERFACE = "wsgi"
+
+
+def create_server() -> WSGIApplication:
+    """Return the app's WSGI callable as the server should call it: the HTTP edge (behind the
+    proxy fix, when FEEDSVC_TRUST_PROXY), without the extra call of Flask.__call__."""
+    from feedsvc import create_app
+
+    app = create_app()
+    server: WSGIApplication = app.wsgi_app
+    return server
