@@ -140,8 +140,9 @@ def _catalog(work: Path, count: int) -> Path:
     if ingested.exists():
         return ingested  # servers only read it
     database = work / f"serve-{count}.sqlite3"
-    if not database.exists():
-        ingest_once(corpus(work, count), database)
+    # Made, or brought up to date: a catalog kept from an older feedsvc is migrated by the
+    # ingest (servers only read, and refuse an out-of-date schema); unchanged it is a rescan.
+    ingest_once(corpus(work, count), database)
     return database
 
 
