@@ -154,9 +154,9 @@ def _measure(
         if server in targets:
             url, headers, expect = targets[server]
             log(f"wrk {scenario} on {server} ({rounds} x {seconds} s)")
-            figures[server] = _figures(
-                wrk(url, seconds=seconds, rounds=rounds, headers=headers, expect=expect)
-            )
+            figures[server] = wrk(
+                url, seconds=seconds, rounds=rounds, headers=headers, expect=expect
+            ).figures()
     order = list(INTERLEAVED)
     for server in order:
         url, headers, expect = targets[server]
@@ -170,19 +170,8 @@ def _measure(
                 wrk_round(url, seconds=seconds, headers=headers, server=processes[server].pid)
             )
     for server in order:
-        figures[server] = _figures(median_load(measured[server]))
+        figures[server] = median_load(measured[server]).figures()
     return figures
-
-
-def _figures(load: Any) -> dict[str, Any]:
-    return {
-        "rps": load.rps,
-        "p50_ms": load.p50_ms,
-        "p99_ms": load.p99_ms,
-        "rounds": load.rounds,
-        "errors": load.errors,
-        "cpu_us": load.cpu_us,
-    }
 
 
 def ratio_table(results: dict[str, Any]) -> dict[str, dict[str, Any]]:

@@ -13,6 +13,7 @@ import sys
 import time
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 _UNITS = {"us": 1e-3, "ms": 1.0, "s": 1000.0}
 ROOT = Path(__file__).resolve().parent.parent  # servers import feedsvc and benchmarks from here
@@ -28,6 +29,17 @@ class Load:
     rounds: int
     errors: int
     cpu_us: float | None = None  # the server's CPU time (all its processes) per request
+
+    def figures(self) -> dict[str, Any]:
+        """Return the figures as results.json holds them."""
+        return {
+            "rps": self.rps,
+            "p50_ms": self.p50_ms,
+            "p99_ms": self.p99_ms,
+            "rounds": self.rounds,
+            "errors": self.errors,
+            "cpu_us": self.cpu_us,
+        }
 
 
 @dataclass(frozen=True, slots=True)

@@ -30,7 +30,6 @@ from benchmarks import http_compare, live, publishing, report
 from benchmarks.chart import chart
 from benchmarks.corpus import corpus, log
 from benchmarks.load import (
-    Load,
     children,
     free_port,
     granian,
@@ -203,16 +202,6 @@ def export(work: Path, count: int, site_url: str) -> tuple[Path, dict[str, Any]]
     return out, figures
 
 
-def _load(load: Load) -> dict[str, Any]:
-    return {
-        "rps": load.rps,
-        "p50_ms": load.p50_ms,
-        "p99_ms": load.p99_ms,
-        "rounds": load.rounds,
-        "errors": load.errors,
-    }
-
-
 def feed_latency(work: Path, sizes: list[int], seconds: int, rounds: int) -> dict[str, Any]:
     """Warm subscription-feed latency at each corpus size."""
     results = {}
@@ -227,9 +216,8 @@ def feed_latency(work: Path, sizes: list[int], seconds: int, rounds: int) -> dic
         )
         try:
             log(f"wrk warm feed at {count} articles")
-            results[str(count)] = _load(
-                wrk(f"http://127.0.0.1:{port}/feeds/atom.xml", seconds=seconds, rounds=rounds)
-            )
+            url = f"http://127.0.0.1:{port}/feeds/atom.xml"
+            results[str(count)] = wrk(url, seconds=seconds, rounds=rounds).figures()
         finally:
             stop(server)
     return results
