@@ -17,6 +17,7 @@ from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
 
+import PIL
 from fontTools.ttLib import TTFont
 from PIL import Image, ImageDraw, ImageFont
 from text_unidecode import unidecode
@@ -26,7 +27,9 @@ from feedsvc.catalog import Record
 from feedsvc.dates import human_date
 
 WIDTH, HEIGHT = 1200, 630
-STYLE = "3"  # bump when the drawing changes: every card gets a new version
+# Bump STYLE when the drawing changes: every card gets a new version. Pillow's version is part
+# of it too: another Pillow may encode other bytes (and enclosures state the card's length).
+STYLE = "3-pillow-" + PIL.__version__
 FONTS = Path(__file__).resolve().parent / "fonts"
 REGULAR, BOLD = FONTS / "DejaVuSans.ttf", FONTS / "DejaVuSans-Bold.ttf"
 MARGIN = 72
