@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import random
+import re
 import stat
 from datetime import timedelta
 from pathlib import Path
@@ -152,6 +153,12 @@ def test_pages_link_their_actor_and_articles_their_creator(
     assert link.format(f"{SITE_URL}/sections/science/actor.json") in page
     article = client.get("/articles/a-comet-returns/").text
     assert '<meta name="fediverse:creator" content="@desk@example.social">' in article
+    # An article page links the Note it is: pasting its URL in Mastodon finds the post.
+    (href,) = re.findall(
+        r'<link rel="alternate" type="application/activity\+json" href="([^"]+)"', article
+    )
+    note = json.loads(client.get(href.removeprefix(SITE_URL)).data)
+    assert (note["type"], note["url"]) == ("Note", f"{SITE_URL}/articles/a-comet-returns/")
 
 
 def test_an_author_handle_wins_over_the_site_handle(

@@ -251,11 +251,15 @@ def _page_tags() -> dict[str, Any]:
     return {"fediverse_links": _actor_links, "fediverse_creator": _creator}
 
 
-def _actor_links() -> list[str]:
-    """Return the actor a front or section page stands for (its rel=alternate link)."""
+def _actor_links(record: Record | None = None) -> list[str]:
+    """Return the actor a front or section page stands for, or the Note an article page
+    shows (its rel=alternate link: pasting the page's URL in Mastodon finds it)."""
     config = settings()
     if not config.fediverse or not has_request_context():
         return []
+    if record is not None:
+        seq = places(catalog(), [record]).get(record.entry_id)
+        return [config.site.absolute(urlmap.ap_object(seq))] if seq else []
     endpoint, args = request.endpoint or "", request.view_args or {}
     if endpoint in ("pages.index", "pages.index_page"):
         return [config.site.absolute(urlmap.actor(None))]
