@@ -24,14 +24,15 @@ class EntryImage:
     media_type: str
     width: int
     height: int
-    length: int  # bytes (RSS enclosures must state it)
+    length: int | None  # bytes (RSS enclosures must state it); None when not asked for
     alt: str  # "" when the publisher gave none
     card: bool  # the preview card stands in: the article has no image of its own
 
 
-def entry_image(record: Record, settings: Settings) -> EntryImage:
+def entry_image(record: Record, settings: Settings, *, measure: bool = True) -> EntryImage:
     """Return the image shown for an article: its own, else its preview card (1200x630 PNG;
-    its length is the kept card's, drawing it first when it was never drawn)."""
+    its length is the kept card's, drawing it first when it was never drawn). Pages and oEmbed
+    never show a length: with `measure` False a card is not drawn for it (length None)."""
     site = settings.site
     own = record.image
     if own is not None:
@@ -50,7 +51,7 @@ def entry_image(record: Record, settings: Settings) -> EntryImage:
         media_type=CARD_TYPE,
         width=WIDTH,
         height=HEIGHT,
-        length=CardStore(settings.cards).length(card),
+        length=CardStore(settings.cards).length(card) if measure else None,
         alt=card_alt(record),
         card=True,
     )

@@ -72,10 +72,18 @@ class ImageEntryExtension(BaseEntryExtension):  # type: ignore[misc]
         return self._media(item)
 
 
+def _measured(image: EntryImage) -> int:
+    """Return an image's length: feeds state it, so their images are always measured."""
+    if image.length is None:
+        raise ValueError(f"{image.url}: a feed's image must be measured (entry_image measure=True)")
+    return image.length
+
+
 def set_image(fe: Any, image: EntryImage | None, *, rss: bool) -> None:
     """Give a feedgen entry its image (RSS: its enclosure too)."""
     if image is None:
         return
+    _measured(image)
     getattr(fe, NAME).image = image
     if rss:
         fe.enclosure(image.url, str(image.length), image.media_type)
@@ -86,5 +94,6 @@ def json_fields(image: EntryImage | None) -> dict[str, Any]:
     the article's own image) and `attachments` (that image, with its type and size)."""
     if image is None:
         return {}
-    attachment = {"url": image.url, "mime_type": image.media_type, "size_in_bytes": image.length}
+    size = _measured(image)
+    attachment = {"url": image.url, "mime_type": image.media_type, "size_in_bytes": size}
     return {"image": image.url, "banner_image": image.url, "attachments": [attachment]}

@@ -529,3 +529,16 @@ def test_an_article_page_with_its_image_is_valid_html5(
     messages = json.loads(result.stderr or '{"messages": []}')["messages"]
     assert [m for m in messages if m["type"] != "info" or m.get("subType") == "warning"] == []
     assert result.returncode == 0
+
+
+def test_pages_never_draw_a_card_to_learn_its_length(
+    site: Flask, catalog: Catalog, database: Path
+) -> None:
+    cards = site.config["FEEDSVC"].cards
+    plain = records(catalog)["012_plain"]
+    client = site.test_client()
+    assert client.get(plain.path).status_code == 200
+    assert client.get(urlmap.oembed(plain.slug, "json")).status_code == 200
+    assert not cards.exists() or not any(cards.iterdir())  # the page only names the card
+    assert client.get(FEEDS[1]).status_code == 200  # RSS states the card's length: drawn
+    assert any(cards.iterdir())

@@ -14,7 +14,7 @@ from feedsvc.web import (
     assets,
     context,
     embeds,
-    fediverse,
+    fediverse_tags,
     health,
     icons,
     images,
@@ -115,7 +115,11 @@ def init_app(app: Flask) -> None:
     app.register_blueprint(icons.bp)
     app.register_blueprint(images.bp)
     app.register_blueprint(embeds.bp)
-    app.register_blueprint(fediverse.bp)
+    app.register_blueprint(fediverse_tags.bp)
+    if app.config["FEEDSVC"].fediverse:  # its endpoints, and the cryptography they load
+        from feedsvc.web import fediverse
+
+        app.register_blueprint(fediverse.bp)
     app.register_error_handler(NotFound, _not_found)
     app.register_error_handler(InternalServerError, _internal_error)
     app.register_error_handler(HTTPException, _http_error)

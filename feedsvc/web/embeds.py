@@ -62,7 +62,7 @@ def _oembed(record: Record, fmt: str, limits: Limits) -> Response:
         record,
         site,
         embed_url=site.absolute(urlmap.embed(record.slug)),
-        thumbnail=entry_image(record, settings()),
+        thumbnail=entry_image(record, settings(), measure=False),
         limits=limits,
     )
     if fmt == "xml":

@@ -167,7 +167,7 @@ def article(slug: str) -> BaseResponse:
     site = settings().site
     scope = publication().scope(record.section_slug)
     url = site.absolute(record.path)
-    image = entry_image(record, settings())
+    image = entry_image(record, settings(), measure=False)
     html = render_template(
         "article.html",
         record=record,
