@@ -89,13 +89,12 @@ class Publication:
         """Return the scope of one tag or author (NotFound if it has no article)."""
         return Scope(self.catalog.member(kind, slug), kind)
 
-    def scopes(self, *, members: bool = True) -> list[Scope]:
-        """Return the whole site, every section by name, then (with `members`) every tag and
-        every author by name."""
+    def scopes(self) -> list[Scope]:
+        """Return the whole site, every section by name, then every tag and every author by
+        name."""
         found = [Scope(), *(Scope(section) for section in self.catalog.sections())]
-        if members:
-            for kind in KINDS:
-                found.extend(Scope(group, kind) for group in self.catalog.members(kind))
+        for kind in KINDS:
+            found.extend(Scope(group, kind) for group in self.catalog.members(kind))
         return found
 
     def preview(self, scope: Scope) -> list[Record]:
