@@ -9,15 +9,17 @@ import time
 from pathlib import Path
 
 from feedsvc.catalog import open_catalog
+from feedsvc.catalog.dating import Dating
 from feedsvc.ingest import ingest
 
 
 def main() -> None:
-    """Usage: python -m benchmarks.ingest_once SEEDS DATABASE."""
+    """Usage: python -m benchmarks.ingest_once SEEDS DATABASE [--git-dates]."""
     seeds, database = Path(sys.argv[1]), Path(sys.argv[2])
+    git = "--git-dates" in sys.argv[3:]
     catalog = open_catalog(database, create=True)
     started = time.perf_counter()
-    report = ingest(catalog, seeds, site_host="bench.example")
+    report = ingest(catalog, seeds, site_host="bench.example", dating=Dating(seeds, git=git))
     seconds = time.perf_counter() - started
     catalog.close()
     peak_kib = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss

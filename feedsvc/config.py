@@ -68,6 +68,7 @@ class Settings:
     websub_hub: str | None = None
     settle_ms: int = 1000
     publication_id: str | None = None  # RFC 4151 tagging entity 'authority,date'
+    git_dates: bool = True  # date articles by the git history of their folder, where it has one
     backups: int = 5
     backup_hours: int = 6
     health_max_lag: int = 60
@@ -134,6 +135,7 @@ _TABLE: dict[str, tuple[str, Callable[[str, Any], Any]]] = {
     "WEBSUB_HUB": ("websub_hub", values.optional_url),
     "SETTLE_MS": ("settle_ms", values.whole(0, 60_000)),
     "PUBLICATION_ID": ("publication_id", values.tagging_entity),
+    "GIT_DATES": ("git_dates", values.flag),
     "BACKUPS": ("backups", values.whole(0, 1000)),
     "BACKUP_HOURS": ("backup_hours", values.whole(1, 8760)),
     "HEALTH_MAX_LAG": ("health_max_lag", values.whole(1, 86_400)),

@@ -65,3 +65,14 @@ class DeployError(FeedsvcError):
         super().__init__(f"deploy to {target}: {reason}")
         self.target = target
         self.reason = reason
+
+
+class RecordError(FeedsvcError):
+    """The record a deployed site keeps of what it published cannot be adopted: it cannot be
+    read, it is damaged, or it belongs to another publication."""
+
+    def __init__(self, where: str, reason: str) -> None:
+        reason = " ".join(reason.split())  # one line, whatever a server or a file held
+        super().__init__(f"deployed record {where}: {reason}")
+        self.where = where
+        self.reason = reason

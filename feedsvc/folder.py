@@ -15,6 +15,7 @@ import time
 from collections.abc import Iterator, Sequence
 from concurrent.futures import ProcessPoolExecutor
 from pathlib import Path
+from typing import NamedTuple
 
 from feedsvc.article_images import Read, image_part, stat_text, with_image
 from feedsvc.articles import Article, parse_article
@@ -214,9 +215,18 @@ def read_all(
         )
 
 
-def check_folder(seeds_dir: Path, max_bytes: int) -> tuple[int, list[Rejected]]:
+class Checked(NamedTuple):
+    """What reading every article file found."""
+
+    files: int  # article files
+    problems: list[Rejected]
+    keys: tuple[str, ...]  # the articles that can be published
+    dated: frozenset[str]  # those of them whose front matter gives their date
+
+
+def check_folder(seeds_dir: Path, max_bytes: int) -> Checked:
     """Read every article file and its image as ingest would (keeping nothing); return how
-    many article files there are and the problems."""
+    many article files there are, the problems, and which articles carry their own date."""
     articles, images = _entries(seeds_dir)
     paths = [entry.path for entry in articles]
     sides = [
@@ -224,9 +234,15 @@ def check_folder(seeds_dir: Path, max_bytes: int) -> tuple[int, list[Rejected]]:
         for entry in articles
     ]
     problems: list[Rejected] = []
+    keys: list[str] = []
+    dated: set[str] = set()
     for outcome in read_all(paths, max_bytes, sidecars=sides):
         if isinstance(outcome, Rejected):
             problems.append(outcome)
-        elif outcome.problem is not None:
+            continue
+        if outcome.problem is not None:
             problems.append(outcome.problem)
-    return len(paths), problems
+        keys.append(outcome.article.key)
+        if outcome.article.front.date is not None:
+            dated.add(outcome.article.key)
+    return Checked(len(paths), problems, tuple(keys), frozenset(dated))

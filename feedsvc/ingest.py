@@ -16,8 +16,10 @@ from pathlib import Path
 
 from feedsvc.article_images import Read, current_sig, sidecar_of, split_sig
 from feedsvc.catalog import Catalog, format_time
+from feedsvc.catalog.apply import Apply
+from feedsvc.catalog.dating import Dating
 from feedsvc.catalog.identity import mint
-from feedsvc.catalog.writer import Apply, Batch, write
+from feedsvc.catalog.writer import Batch, write
 from feedsvc.folder import (
     DEFAULT_MAX_BYTES,
     PARALLEL_FROM,
@@ -179,6 +181,7 @@ class _Folder:
         briefs: Mapping[str, Brief],
         settle: Settle | None,
         seeds_dir: Path,
+        dating: Dating,
     ) -> None:
         self.present: set[str] = set()
         self.known: list[Seen] = []  # problems and pending files (few)
@@ -201,6 +204,9 @@ class _Folder:
                 self.settle_in = wait if self.settle_in is None else min(self.settle_in, wait)
             else:
                 self.to_read.append((key, path, sig, sidecar_of(listed_sig)))
+        if any(key not in briefs for key, *_ in self.to_read):
+            # New articles take their places in the order they were first published.
+            self.to_read.sort(key=lambda item: dating.order(item[0]))
 
     def files(self, max_bytes: int, beat: Callable[[], None], store: Path) -> Iterator[Seen]:
         """Yield the problems and pending files, then each file to read as it is read (its
@@ -237,6 +243,7 @@ def ingest(
     tombstone_days: int = DEFAULT_TOMBSTONE_DAYS,
     settle: Settle | None = None,
     progress: Callable[[], None] | None = None,
+    dating: Dating | None = None,
 ) -> IngestReport:
     """Bring the catalog in line with the seeds folder in one transaction; return the report.
 
@@ -244,16 +251,19 @@ def ingest(
     A file still being written (see Settle) is left for a later ingest. A new file with the
     content of one that is gone (or was withdrawn) is that article, renamed. A file that was
     published and is now broken keeps its last good version. A new catalog takes `identity`
-    (or one minted from `site_host`) as the source of its ids. `progress` is called now and
-    then during a long ingest (the writer's heartbeat).
+    (or one minted from `site_host`) as the source of its ids. `dating` says where the dates
+    of new articles come from (catalog/dating.py); without it, from `now`. `progress` is
+    called now and then during a long ingest (the writer's heartbeat).
     """
     moment = (now or datetime.now(UTC)).astimezone(UTC)
+    dating = dating or Dating()
     listed = listing(seeds_dir)
     tally = _Tally()
     with write(catalog) as batch:
-        apply = Apply(batch, moment, batch.identity(lambda: identity or mint(site_host, moment)))
+        made = batch.identity(lambda: identity or mint(site_host, moment))
+        apply = Apply(batch, moment, made, dating)
         briefs = batch.briefs()
-        folder = _Folder(listed, briefs, settle, seeds_dir)
+        folder = _Folder(listed, briefs, settle, seeds_dir, dating)
         absent = batch.rows(key for key in briefs if key not in folder.present)
         files = folder.files(max_bytes, progress or (lambda: None), store_dir(catalog.path))
         state = Catalogued(briefs, absent, _StoredRows(batch))

@@ -15,6 +15,8 @@ from datetime import UTC, datetime, timedelta
 
 from feedsvc.catalog import Catalog, format_time, open_catalog
 from feedsvc.catalog.backups import list_backups, restore_into, take_backup
+from feedsvc.catalog.dating import Dating
+from feedsvc.catalog.deployed import DeployedRecord
 from feedsvc.catalog.identity import from_setting, mint, read_file, write_file
 from feedsvc.catalog.lock import writer_lock
 from feedsvc.catalog.paths import identity_file
@@ -41,16 +43,29 @@ def open_for_writing(settings: Settings) -> Catalog:
     return open_catalog(path, create=create, keep_backups=settings.backups)
 
 
-def identity_for(settings: Settings, catalog: Catalog, today: datetime) -> str:
+def identity_for(
+    settings: Settings, catalog: Catalog, today: datetime, dating: Dating | None = None
+) -> str:
     """Return the identity a new catalog takes, or check the one it has against the settings.
 
     FEEDSVC_PUBLICATION_ID wins; else the identity kept beside the catalog (a rebuilt catalog
-    mints the ids it had); else a new one is minted and kept there.
+    mints the ids it had); else the deployed site's; else a new one is minted (from the site's
+    host and the first commit of the articles' history, or `today`) and kept there. A deployed
+    record of another publication is refused.
     """
+    dating = dating or Dating()
     configured = from_setting(settings.publication_id) if settings.publication_id else None
     stored = catalog.meta("identity")
     kept_path = identity_file(settings.database)
     kept = read_file(kept_path)
+    record = dating.record
+    ours = configured or stored or kept
+    if record is not None and ours is not None and record.publication != ours:
+        raise CatalogError(
+            str(settings.database),
+            f"the deployed site was published as {record.publication!r}, this catalog as "
+            f"{ours!r}: deploy to the right target, or pass --no-adopt to mint new ids",
+        )
     if stored is not None:
         if configured is not None and configured != stored:
             raise CatalogError(
@@ -62,7 +77,8 @@ def identity_for(settings: Settings, catalog: Catalog, today: datetime) -> str:
         if kept is None:
             write_file(kept_path, stored)
         return stored
-    identity = configured or kept or mint(settings.site.host, today)
+    identity = ours or (record.publication if record is not None else None)
+    identity = identity or mint(settings.site.host, dating.first_date() or today)
     if kept != identity:
         write_file(kept_path, identity)
         log.info(
@@ -134,6 +150,7 @@ def run_ingest(
     known: FileIdentity | None = None,
     progress: Callable[[], None] | None = None,
     now: datetime | None = None,
+    adopt: DeployedRecord | None = None,
 ) -> tuple[IngestReport, FileIdentity]:
     """Ingest the seeds folder once under the writer lock; take a backup when one is due.
 
@@ -141,6 +158,7 @@ def run_ingest(
     report and the file written.
     """
     moment = now or datetime.now(UTC)
+    dating = Dating(settings.seeds_dir, git=settings.git_dates, record=adopt)
     with writer_lock(settings.database, wait=wait, on_wait=on_wait):
         check_same_file(settings, known)
         catalog = open_for_writing(settings)
@@ -148,7 +166,8 @@ def run_ingest(
             report = ingest(
                 catalog,
                 settings.seeds_dir,
-                identity=identity_for(settings, catalog, moment),
+                identity=identity_for(settings, catalog, moment, dating),
+                dating=dating,
                 now=moment,
                 max_bytes=settings.max_file_kb * 1024,
                 tombstone_days=settings.tombstone_days,
@@ -156,6 +175,7 @@ def run_ingest(
                 progress=progress,
             )
             written = file_identity(catalog)
+            moment = datetime.now(UTC)  # backups are named and scheduled by the real clock
             if backup_due(settings, catalog, moment):
                 try:
                     take_backup(
@@ -226,15 +246,23 @@ def ingest_settled(
     settings: Settings,
     patience: float = 30.0,
     on_wait: Callable[[], None] | None = None,
+    *,
+    adopt: DeployedRecord | None = None,
+    now: datetime | None = None,
 ) -> tuple[IngestReport, FileIdentity]:
     """Ingest; while files are still being written, wait for them (bounded) and go again.
 
-    Returns the report and the catalog file written."""
+    `adopt` is the record of what a deployed site published (ids, dates, slugs taken over
+    for articles the catalog lacks). Returns the report and the catalog file written."""
     deadline = time.monotonic() + patience
-    report, known = run_ingest(settings, on_wait=on_wait)
+    # One Settle for every round: it remembers when a file dated in the future was first seen.
+    settle = Settle(settings.settle_ms / 1000)
+    report, known = run_ingest(settings, on_wait=on_wait, adopt=adopt, now=now, settle=settle)
     while report.pending and time.monotonic() < deadline:
         time.sleep(min(report.settle_in or 0.1, max(0.0, deadline - time.monotonic())) + 0.02)
-        again, known = run_ingest(settings, on_wait=on_wait, known=known)
+        again, known = run_ingest(
+            settings, on_wait=on_wait, known=known, adopt=adopt, now=now, settle=settle
+        )
         report = merged(report, again)
     return report, known
 

@@ -61,7 +61,7 @@ def test_read_all_keeps_the_order_and_returns_problems_as_data(seeds: Path) -> N
 def test_check_folder_counts_files_and_lists_problems(seeds: Path) -> None:
     (seeds / "003_empty.txt").write_text("", encoding="utf-8")
     (seeds / "004_large.txt").write_text("S\n\nT\n\n" + "x" * 20_000, encoding="utf-8")
-    checked, problems = check_folder(seeds, 16 * 1024)
+    checked, problems, _keys, _dated = check_folder(seeds, 16 * 1024)
     assert checked == 5
     assert [(Path(p.path).name, p.code) for p in problems] == [
         ("003_empty.txt", "empty"),

@@ -2,22 +2,19 @@
 
 from __future__ import annotations
 
-import itertools
 import json
 import sqlite3
 from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, fields
-from datetime import datetime, timedelta
+from datetime import datetime
 from typing import Any
 
-from feedsvc.articles import Article, slug_for
 from feedsvc.catalog import members
-from feedsvc.catalog.identity import entry_id
 from feedsvc.catalog.reader import Catalog
-from feedsvc.catalog.records import ARTICLE_COLUMNS, Filed, image_columns
+from feedsvc.catalog.records import ARTICLE_COLUMNS, Filed
 from feedsvc.catalog.schema import format_time
-from feedsvc.reconcile import Add, Brief, Change, Remove, Rename, Step, Stored, Touch, section_slug
+from feedsvc.reconcile import Brief, Stored
 
 # What ingest writes for an article: the columns a Record is read from (entry_id only once,
 # when the article is added) and the file signature. Values has one field for each, in order.
@@ -195,102 +192,3 @@ def write(catalog: Catalog) -> Iterator[Batch]:
             db.rollback()
             raise
         db.commit()
-
-
-def _unique_slug(title: str, key: str, taken: dict[str, str]) -> str:
-    base = slug_for(title)
-    slug, number = base, 1
-    while taken.get(slug, key) != key:
-        number += 1
-        slug = f"{base}-{number}"
-    taken[slug] = key
-    return slug
-
-
-class Apply:
-    """Carry out a plan (see feedsvc.reconcile) in one batch, minting what it leaves open.
-
-    New articles get an id from `identity`, and new or edited ones successive microseconds
-    from `moment`, in the order of the steps; a new title gets a free slug (`-2`, `-3`, ...
-    on a clash) and the old one redirects to it.
-    """
-
-    def __init__(self, batch: Batch, moment: datetime, identity: str) -> None:
-        self.batch = batch
-        self.identity = identity
-        self.stamp = format_time(moment)
-        self.ticks = (format_time(moment + timedelta(microseconds=n)) for n in itertools.count())
-        self._taken: dict[str, str] | None = None
-
-    def _free_id(self, key: str) -> str:
-        """Return the id for a new article of file `key`: the key's own, unless an article
-        renamed away from that name keeps it, then `key~2`, `key~3`, …"""
-        candidate, number = entry_id(self.identity, key), 1
-        while self.batch.id_taken(candidate):
-            number += 1
-            candidate = entry_id(self.identity, f"{key}~{number}")
-        return candidate
-
-    @property
-    def taken(self) -> dict[str, str]:
-        """Return the slugs in use, read on first need (a rescan with no change never needs it)."""
-        if self._taken is None:
-            self._taken = self.batch.taken_slugs()
-        return self._taken
-
-    def __call__(self, step: Step) -> None:
-        """Write one step (rejected, unchanged and pending files write nothing)."""
-        if isinstance(step, Add):
-            values = self._values(step.article, None, step.sig, edited=True)
-            self.batch.insert(values, self._free_id(step.key))
-        elif isinstance(step, Change):
-            self._update(step.article, step.row, step.sig)
-        elif isinstance(step, Rename):
-            self.batch.rename(step.old.key, step.key)
-            self._update(step.article, step.old, step.sig)
-        elif isinstance(step, Touch):
-            self.batch.set_file_sig(step.key, step.sig)
-        elif isinstance(step, Remove):
-            self.batch.remove(step.key, self.stamp)
-
-    def _update(self, article: Article, row: Stored, sig: str) -> None:
-        edited = row.content_hash != article.content_hash
-        values = self._values(article, row, sig, edited=edited)
-        if values.slug != row.slug:
-            self.batch.keep_alias(row.slug, article.key, values.slug)
-        self.batch.update(values)
-
-    def _values(self, article: Article, row: Stored | None, sig: str, *, edited: bool) -> Values:
-        front = article.front
-        if row is not None and row.title == article.title:
-            slug = row.slug
-        else:
-            slug = _unique_slug(article.title, article.key, self.taken)
-        if row is None:
-            tick = next(self.ticks)
-            published = format_time(front.date) if front.date else tick
-            updated = format_time(front.updated) if front.updated else published
-        else:
-            published = format_time(front.date) if front.date else row.published
-            if edited:
-                updated = format_time(front.updated) if front.updated else next(self.ticks)
-            else:
-                updated = row.updated
-        image, image_info = image_columns(article.image)
-        return Values(
-            key=article.key,
-            slug=slug,
-            section=article.section,
-            section_slug=section_slug(article),
-            title=article.title,
-            paragraphs=article.paragraphs,
-            content_hash=article.content_hash,
-            published=published,
-            updated=updated,
-            author=front.author,
-            tags=front.tags,
-            summary=front.summary,
-            image=image,
-            image_info=image_info,
-            file_sig=sig,
-        )

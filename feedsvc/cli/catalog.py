@@ -14,6 +14,7 @@ from feedsvc.cli.common import (
     settings_of,
     waiting,
 )
+from feedsvc.config import Settings
 from feedsvc.keeper import ingest_settled
 
 
@@ -22,10 +23,14 @@ from feedsvc.keeper import ingest_settled
 def ingest_command(ctx: click.Context) -> None:
     """Bring the catalog up to date with the seeds folder and print what changed.
 
+    Articles no source dates are dated now, or at SOURCE_DATE_EPOCH when it is set.
+
     With FEEDSVC_WEBSUB_HUB set, the hub is told which feeds changed.
     """
+    from feedsvc.build_clock import source_date
+
     settings = settings_of(ctx)
-    report, _ = ingest_settled(settings, on_wait=waiting)
+    report, _ = ingest_settled(settings, on_wait=waiting, now=source_date())
     print_report(report)
     if settings.websub_hub and report.changed_anything:
         from feedsvc.live import changed_feeds
@@ -41,16 +46,64 @@ def ingest_command(ctx: click.Context) -> None:
 @click.command()
 @click.pass_context
 def check(ctx: click.Context) -> None:
-    """Parse every article file; list the problems (code, reason, hint); exit 1 if any."""
+    """Parse every article file; list the problems (code, reason, hint); exit 1 if any.
+
+    Then say where the articles' dates come from: the catalog, and what a build with no
+    catalog (a CI runner, a static host's builder) would use: front matter, the deployed
+    record (FEEDSVC_EXPORT_DIR's), git, or the time it first sees them (a warning).
+    """
     from feedsvc.folder import check_folder
 
     settings = settings_of(ctx)
-    checked, problems = check_folder(settings.seeds_dir, settings.max_file_kb * 1024)
-    for problem in problems:
+    checked = check_folder(settings.seeds_dir, settings.max_file_kb * 1024)
+    for problem in checked.problems:
         print_problem(problem, err=False)
-    click.echo(f"{checked} files checked, {len(problems)} with problems")
-    if problems:
+    click.echo(f"{checked.files} files checked, {len(checked.problems)} with problems")
+    _say_date_sources(settings, checked.keys, checked.dated)
+    if checked.problems:
         sys.exit(EXIT_PROBLEMS)
+
+
+def _say_date_sources(settings: Settings, keys: tuple[str, ...], dated: frozenset[str]) -> None:
+    from feedsvc.catalog.dating import Dating, date_sources
+    from feedsvc.publishing.adopting import from_export
+
+    found = from_export(settings.export_dir, settings)
+    record = found.record if found is not None else None
+    dating = Dating(settings.seeds_dir, git=settings.git_dates, record=record)
+    in_catalog = _catalogued(settings)
+    counts, shallow = date_sources(keys, dated, dating)
+    kept = sum(key in in_catalog for key in keys)
+    click.echo(f"dates: {kept} of {len(keys)} articles keep the dates the catalog recorded")
+    click.echo(
+        "a build with no catalog would date them by: "
+        + ", ".join(f"{source} {count}" for source, count in counts.items())
+    )
+    if shallow:
+        click.echo(
+            f"warning: {len(shallow)} articles would be dated by a shallow git clone: run "
+            "`git fetch --unshallow` (or `fetch-depth: 0` in actions/checkout)"
+        )
+    if counts["first seen"]:
+        click.echo(
+            f"warning: {counts['first seen']} articles have no date a fresh build can find "
+            "(no front-matter `date:`, no deployed record, not committed to git): a build with "
+            "no catalog would date them at the time it runs"
+        )
+
+
+def _catalogued(settings: Settings) -> set[str]:
+    """Return the keys of the live articles in the catalog (none when there is no catalog)."""
+    from feedsvc.catalog import open_catalog
+
+    if not settings.database.exists():
+        return set()
+    catalog = open_catalog(settings.database, readonly=True)
+    try:
+        rows = catalog.connection.execute("SELECT key FROM articles WHERE removed IS NULL")
+        return {row[0] for row in rows}
+    finally:
+        catalog.close()
 
 
 @click.command()
