@@ -114,8 +114,21 @@ def fingerprints(catalog: Catalog, settings: Settings) -> dict[str, str]:
     sections: dict[str, _Scope] = {}
     members: dict[tuple[str, str], _Scope] = {}
     memberships = catalog.memberships()
+    # What the deployed record (urlmap.RECORD) holds of each live article, old slugs aside.
+    ledger: list[tuple[str, str, datetime, datetime, str, str, int]] = []
     for record, seq, section_seq in catalog.each_live():
         article = _article(record, seq, section_seq, site_title)
+        ledger.append(
+            (
+                record.key,
+                record.entry_id,
+                record.published,  # to the microsecond, as the record writes them
+                record.updated,
+                record.content_hash,
+                record.slug,
+                seq,
+            )
+        )
         site.add(article, seq, None)
         sections.setdefault(record.section_slug, _Scope(record.section)).add(
             article, section_seq, record.section
@@ -172,8 +185,11 @@ def fingerprints(catalog: Catalog, settings: Settings) -> dict[str, str]:
     for name in icons_for(settings).files:  # settings decide them (the export's build digest)
         found[urlmap.icon(name)] = "constant"
     found[urlmap.FAVICON] = found[urlmap.APPLE_TOUCH_ICON] = "constant"
-    for old, new in catalog.aliases():
+    aliases = catalog.aliases()
+    for old, new in aliases:
         found[urlmap.article(old)] = _digest("redirect", urlmap.article(new))
+    # Live slugs are unique, so (old, current slug) pairs say whose old slugs they are.
+    found[urlmap.RECORD] = _digest("record", catalog.identity(), ledger, aliases)
     if settings.fediverse:  # issue 16: the read-only fediverse documents
         found |= fediverse_fingerprints(catalog, settings)
     return found

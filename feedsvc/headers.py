@@ -19,7 +19,7 @@ if TYPE_CHECKING:
 YEAR: Final = 31_536_000
 
 # What a 200 document is: the app marks each one so (web/context.py `finish`).
-DocumentKind = Literal["feed", "page", "immutable", "asset"]
+DocumentKind = Literal["feed", "page", "immutable", "asset", "record"]
 # Every kind of response the publication sends.
 Kind = Literal[DocumentKind, "redirect", "not-found", "gone", "error", "no-store"]
 
@@ -41,6 +41,11 @@ CACHE_CONTROL: Final[Mapping[Kind, str]] = MappingProxyType(
         "immutable": f"public, max-age={YEAR}, immutable",
         # /static/<name> without a fingerprint.
         "asset": "public, max-age=3600",
+        # The deployed record (/feedsvc-record.json), read by a builder just before it builds:
+        # a copy older than the last deploy lacks its new articles, which the builder would then
+        # give new ids. So a short life and no stale-while-revalidate; when the origin fails, a
+        # stale copy still beats none.
+        "record": "public, max-age=60, stale-if-error=86400",
         # 301 from an old slug (or /page/1/) to the current URL.
         "redirect": "public, max-age=86400",
         "not-found": "public, max-age=60",
@@ -52,6 +57,9 @@ CACHE_CONTROL: Final[Mapping[Kind, str]] = MappingProxyType(
     }
 )
 _ERROR_KINDS: Final[Mapping[int, Kind]] = MappingProxyType({404: "not-found", 410: "gone"})
+
+# The media type of the deployed record: plain JSON, for programs only.
+RECORD_MEDIA_TYPE: Final = "application/json"
 
 # Every response: the edge adds NOSNIFF to any response that lacks it, the app adds both.
 REFERRER_POLICY: Final = ("Referrer-Policy", "strict-origin-when-cross-origin")

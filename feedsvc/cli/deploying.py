@@ -8,6 +8,7 @@ import sys
 import click
 
 from feedsvc.cli.common import settings_of
+from feedsvc.cli.serving import ADOPT, export_site, say_adopted
 from feedsvc.publishing import MAX_DELETES, DeployReport
 
 SHOWN = 20  # keys listed per kind of change by --dry-run
@@ -48,6 +49,7 @@ def _print_dry_run(report: DeployReport, max_deletes: int) -> None:
     default=True,
     help="Ingest and bring the export up to date first (incremental).",
 )
+@ADOPT
 @click.pass_context
 def deploy(
     ctx: click.Context,
@@ -56,6 +58,7 @@ def deploy(
     dry_run: bool,
     max_deletes: int,
     rebuild: bool,
+    adopt: bool,
 ) -> None:
     """Bring the export (FEEDSVC_EXPORT_DIR) up to date, then send it to TARGET:
     s3://BUCKET[/PREFIX] or a folder.
@@ -63,15 +66,25 @@ def deploy(
     Only what changed is sent, with the headers the server sends (Content-Type, Cache-Control)
     and old slugs as redirects, in the order of publication (what is linked to before what
     links to it); deletions come last. Credentials come from boto3's usual chain.
+
+    Before the ingest, TARGET's deployed record (feedsvc-record.json) is read: articles the
+    catalog lacks keep the ids and dates it gave them, so a fresh machine (a CI runner, no
+    catalog) deploys the same ids as the last one.
     """
+    from feedsvc.publishing import adopting, open_target
     from feedsvc.publishing import deploy as send
 
     logging.getLogger("botocore").setLevel(logging.WARNING)  # it logs where it found keys
-    export_dir = settings_of(ctx).export_dir
+    settings = settings_of(ctx)
+    export_dir = settings.export_dir
     if rebuild:
-        from feedsvc.cli.serving import export_site
-
-        export_site(settings_of(ctx), export_dir)
+        record = None
+        if adopt:
+            destination = open_target(target, export_dir, endpoint_url=endpoint_url)
+            found = adopting.from_target(destination, settings)
+            say_adopted(found, target)
+            record = found.record if found is not None else None
+        export_site(settings, export_dir, adopt=record)
     if sys.stderr.isatty() and not dry_run:
         with click.progressbar(length=1, label="deploying", file=sys.stderr) as bar:
 

@@ -7,7 +7,9 @@ import os
 import sys
 from contextlib import nullcontext
 from dataclasses import replace
+from datetime import datetime
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import click
 
@@ -16,6 +18,10 @@ from feedsvc.cli.common import print_report, settings_of, waiting
 from feedsvc.config import Settings, to_environ
 from feedsvc.errors import FeedsvcError
 from feedsvc.keeper import FileIdentity, ingest_settled
+
+if TYPE_CHECKING:
+    from feedsvc.catalog.deployed import DeployedRecord
+    from feedsvc.publishing.adopting import Found
 
 _DEPLOY = click.option(
     "--deploy",
@@ -153,6 +159,25 @@ def _first_ingest(settings: Settings) -> FileIdentity | None:
     return known
 
 
+ADOPT = click.option(
+    "--adopt/--no-adopt",
+    default=True,
+    help="Take the ids, dates and slugs of articles the catalog lacks from the deployed record "
+    "(feedsvc-record.json) of what was published before.",
+)
+
+
+def say_adopted(found: Found | None, where: str) -> None:
+    """Say which deployed record the ingest adopts from, or that there is none."""
+    if found is None:
+        click.echo(f"no deployed record at {where}: articles the catalog lacks get new ids")
+        return
+    click.echo(
+        f"deployed record {found.where}: {len(found.record.articles)} articles published as "
+        f"{found.record.publication}"
+    )
+
+
 @click.command()
 @click.argument("out_dir", type=click.Path(file_okay=False, path_type=Path))
 @click.option("--gzip", "gz", is_flag=True, help="Also write precompressed .gz siblings.")
@@ -165,17 +190,47 @@ def _first_ingest(settings: Settings) -> FileIdentity | None:
     help="Worker processes.",
     show_default="number of cores",
 )
+@ADOPT
+@click.option(
+    "--adopt-from",
+    metavar="URL_OR_PATH",
+    help="Read the deployed record from here instead of OUT_DIR: the live site's "
+    "https://…/feedsvc-record.json (a 404 means none yet), a file, or an export folder.",
+)
 @click.pass_context
 def build(
-    ctx: click.Context, out_dir: Path, gz: bool, br: bool, include: tuple[str, ...], jobs: int
+    ctx: click.Context,
+    out_dir: Path,
+    gz: bool,
+    br: bool,
+    include: tuple[str, ...],
+    jobs: int,
+    adopt: bool,
+    adopt_from: str | None,
 ) -> None:
     """Ingest, then export the whole site into OUT_DIR for any static host or CDN.
 
     Every file is the body the server sends for its URL. OUT_DIR is replaced atomically;
     unchanged files keep their timestamps. _headers, _redirects and _nginx.conf beside the
-    pages tell a web server how to serve them.
+    pages tell a web server how to serve them. Articles the catalog lacks keep the ids and
+    dates the previous export (or --adopt-from) gave them.
     """
-    export_site(settings_of(ctx), out_dir, gz=gz, br=br, include=include, jobs=jobs)
+    from feedsvc.publishing import adopting
+
+    settings = settings_of(ctx)
+    record = None
+    if adopt_from is not None and not adopt:
+        raise click.UsageError("--adopt-from and --no-adopt contradict each other")
+    if adopt_from is not None:
+        found = adopting.from_source(adopt_from, settings)
+        say_adopted(found, adopt_from)
+        record = found.record if found is not None else None
+    elif adopt:
+        found = adopting.from_export(out_dir, settings)
+        if found is not None:  # no export there yet: nothing to say
+            say_adopted(found, str(out_dir))
+            record = found.record
+    export_site(settings, out_dir, gz=gz, br=br, include=include, jobs=jobs, adopt=record)
 
 
 def export_site(
@@ -186,12 +241,28 @@ def export_site(
     br: bool = False,
     include: tuple[str, ...] = (),
     jobs: int = 1,
+    adopt: DeployedRecord | None = None,
+    now: datetime | None = None,
 ) -> None:
-    """Ingest, then bring the export in `out_dir` up to date; print the summary."""
-    from feedsvc import create_app
-    from feedsvc.export import build as export
+    """Ingest, then bring the export in `out_dir` up to date; print the summary.
 
-    print_report(ingest_settled(settings, on_wait=waiting)[0])
+    `adopt` is the record of what a deployed site published: articles the catalog lacks take
+    their ids, dates and slugs from it. `now` is the ingest's clock (None: the time now)."""
+    from feedsvc import create_app
+    from feedsvc.build_clock import source_date
+    from feedsvc.export import build as export
+    from feedsvc.export.names import BuildError
+
+    ingested = ingest_settled(settings, on_wait=waiting, adopt=adopt, now=now or source_date())[0]
+    print_report(ingested)
+    if ingested.pending:
+        # An export without them would withdraw them from the site (a deploy deletes them).
+        named = ", ".join(ingested.pending[:5]) + (", …" if len(ingested.pending) > 5 else "")
+        raise BuildError(
+            str(settings.seeds_dir),
+            f"{len(ingested.pending)} article files are still being written or dated in the "
+            f"future ({named}): nothing was exported; run the build again once they settle",
+        )
     app = create_app(settings=replace(settings, access_log=False))  # an export is not traffic
     bar = click.progressbar(length=1, label="exporting", file=sys.stderr)
     with bar if sys.stderr.isatty() else nullcontext() as shown:

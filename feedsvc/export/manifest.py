@@ -10,8 +10,10 @@ from __future__ import annotations
 
 import hashlib
 import json
+import zlib
 from dataclasses import dataclass, fields
 from functools import lru_cache
+from importlib.metadata import version
 from pathlib import Path
 from typing import Any
 
@@ -42,6 +44,8 @@ _RUNTIME = frozenset(
         "MAX_FILE_KB",
         "TOMBSTONE_DAYS",
         "PUBLICATION_ID",
+        "GIT_DATES",
+        "SITE_ICON",  # a path: the icon's bytes count through icons_for(settings).digest
         "EXPORT_DIR",
         "S3_ENDPOINT",
         "DEPLOY",
@@ -79,8 +83,16 @@ def build_digest(settings: Settings, *, gzip: bool, brotli: bool, include: tuple
     """Return a digest of everything besides the catalog that an export's bytes depend on."""
     environ = {k: v for k, v in to_environ(settings).items() if k not in _RUNTIME}
     icons = icons_for(settings).digest  # FEEDSVC_SITE_ICON names a file: its bytes count too
-    parts = [code_digest(), sorted(environ.items()), icons, gzip, brotli, list(include)]
+    parts = [code_digest(), _libraries(), sorted(environ.items()), icons, gzip, brotli, include]
     return hashlib.sha256(json.dumps(parts).encode()).hexdigest()[:32]
+
+
+def _libraries() -> list[str]:
+    """Return the versions of the encoders whose bytes the export holds: another zlib (zlib-ng),
+    brotli or Pillow may write other bytes for the same input."""
+    import PIL
+
+    return [zlib.ZLIB_RUNTIME_VERSION, version("brotli"), PIL.__version__]
 
 
 _FIELDS = [item.name for item in fields(Entry)]

@@ -135,6 +135,19 @@ class FolderTarget:
         status = self._write(item.key, item.body(self.name))
         return Record(item.md5, _signature(status), item.meta)
 
+    def read(self, key: str, limit: int) -> bytes | None:
+        """Return the bytes of one file in the folder, or None when it is not there."""
+        try:
+            with (self.root / key).open("rb") as file:
+                body = file.read(limit + 1)
+        except (FileNotFoundError, NotADirectoryError):
+            return None
+        except OSError as exc:
+            raise self._fail(exc, f"read {key}") from None
+        if len(body) > limit:
+            raise DeployError(self.name, f"{key} is larger than {limit} bytes")
+        return body
+
     def delete(self, keys: list[str]) -> None:
         """Delete files, then the folders they leave empty."""
         folders: set[Path] = set()

@@ -4,7 +4,8 @@ The export's manifest lists every file with the headers the server sends for its
 file becomes an object under its file name (`articles/x/index.html`, `feeds/atom.xml`), and
 each renamed article's old page becomes a redirect to the new URL. The order is the order of
 publication: whatever links to something is sent after it, so that at no moment does a
-published page or feed link to an object that is not there yet. Deletions come last.
+published page or feed link to an object that is not there yet. The deployed record, which
+describes all of it, comes after everything it describes; deletions come last.
 """
 
 from __future__ import annotations
@@ -37,6 +38,9 @@ STAGES = (
     "opml",
     "robots",
     "rest",
+    # The deployed record last: it says what the site publishes, so it goes once all of that
+    # is there (a builder reading it mid-deploy sees the previous deploy's, still true).
+    "record",
 )
 _STAGE = {name: number for number, name in enumerate(STAGES)}
 _ROOTS = tuple(urlmap.scope_shape(kind) for kind in urlmap.SCOPE_FOLDERS)  # sections, tags, authors
@@ -58,6 +62,8 @@ def stage_of(path: str, *, redirect: bool = False) -> int:
     shape = urlmap.shape_of(path)
     if redirect:
         name = "redirects"
+    elif path == urlmap.RECORD:
+        name = "record"
     elif path.startswith(urlmap.static("")):
         name = "assets"
     elif path.startswith(urlmap.image("")):
@@ -200,6 +206,10 @@ class Target(Protocol):
 
     def delete(self, keys: list[str]) -> None:
         """Delete objects."""
+
+    def read(self, key: str, limit: int) -> bytes | None:
+        """Return the bytes of one object the target holds, or None when there is none
+        (raising DeployError when it cannot be read or holds more than `limit` bytes)."""
 
 
 @dataclass(frozen=True, slots=True)

@@ -213,6 +213,25 @@ class S3Target:
             )
         return Record(item.md5, str(answer.get("ETag", "")).strip('"'), item.meta)
 
+    def read(self, key: str, limit: int) -> bytes | None:
+        """Return the bytes of one object under the prefix, or None when there is none."""
+        with self._errors():
+            try:
+                answer = self.client.get_object(Bucket=self.bucket, Key=self.prefix + key)
+            except ClientError as exc:
+                if exc.response.get("Error", {}).get("Code") in ("NoSuchKey", "404"):
+                    return None
+                raise
+            stream = answer["Body"]
+            length = int(answer.get("ContentLength") or 0)
+            try:
+                body = b"" if length > limit else stream.read(limit + 1)
+            finally:
+                stream.close()
+        if length > limit or len(body) > limit:
+            raise DeployError(self.name, f"{key} is larger than {limit} bytes")
+        return bytes(body)
+
     def delete(self, keys: list[str]) -> None:
         """Delete objects, a thousand a request."""
         for start in range(0, len(keys), 1000):

@@ -14,6 +14,8 @@ import json
 from dataclasses import dataclass
 from typing import Any
 
+from feedsvc.compress import gzip_bytes
+
 STATE_NAME = ".feedsvc-deployed.json.gz"
 _FORMAT = 1
 
@@ -44,7 +46,7 @@ def encode(records: dict[str, Record]) -> bytes:
         "objects": rows,
     }
     text = json.dumps(document, separators=(",", ":"), ensure_ascii=False)
-    return gzip.compress(text.encode("utf-8"), mtime=0)
+    return gzip_bytes(text.encode("utf-8"))
 
 
 def decode(data: bytes) -> dict[str, Record]:

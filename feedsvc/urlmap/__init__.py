@@ -51,6 +51,8 @@ RULES: dict[str, str] = {
     "favicon": "/favicon.ico",
     "apple_touch_icon": "/apple-touch-icon.png",
     "health": "/healthz",
+    # What the deployed site published (ids, dates, slugs): a fresh builder adopts them.
+    "record": "/feedsvc-record.json",
 }
 
 FEEDS_PAGE, OPML, SITEMAP, ROBOTS, OEMBED, HEALTH = (
@@ -62,6 +64,7 @@ FEEDS_PAGE, OPML, SITEMAP, ROBOTS, OEMBED, HEALTH = (
     "/healthz",
 )
 FAVICON, APPLE_TOUCH_ICON = RULES["favicon"], RULES["apple_touch_icon"]
+RECORD = RULES["record"]
 
 
 def pages(count: int, size: int) -> int:

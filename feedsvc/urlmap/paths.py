@@ -11,6 +11,7 @@ from feedsvc.urlmap import (
     FEED_FILENAMES,
     FEEDS_PAGE,
     OPML,
+    RECORD,
     ROBOTS,
     SITEMAP,
     archive_blocks,
@@ -107,3 +108,5 @@ def all_paths(
         yield icon(name)
     if icons:
         yield from (FAVICON, APPLE_TOUCH_ICON)
+    # Never linked from any page, feed, sitemap or OPML: only builders and deploys read it.
+    yield RECORD

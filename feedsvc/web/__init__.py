@@ -19,6 +19,7 @@ from feedsvc.web import (
     icons,
     images,
     pages,
+    record,
     subscribe,
     syndication,
 )
@@ -116,6 +117,7 @@ def init_app(app: Flask) -> None:
     app.register_blueprint(images.bp)
     app.register_blueprint(embeds.bp)
     app.register_blueprint(fediverse_tags.bp)
+    app.register_blueprint(record.bp)
     if app.config["FEEDSVC"].fediverse:  # its endpoints, and the cryptography they load
         from feedsvc.web import fediverse
 
