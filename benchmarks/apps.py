@@ -17,8 +17,8 @@ from typing import Any
 from flask import Flask, Response
 
 from feedsvc.catalog import open_catalog
-from feedsvc.config import load_settings
-from feedsvc.publication import Publication, Scope
+from feedsvc.config.settings import load_settings
+from feedsvc.documents.scopes import Publication, Scope
 
 
 def hello_app() -> Flask:
@@ -34,7 +34,7 @@ def hello_app() -> Flask:
 
 def naive_app() -> Flask:
     """Return a Flask app that queries the catalog and runs feedgen on every request."""
-    from feedsvc.feeds import ATOM
+    from feedsvc.documents.feeds import ATOM
 
     app = Flask(__name__)
     settings = load_settings(os.environ)
@@ -56,7 +56,7 @@ def ceiling_app() -> Callable[..., Iterable[bytes]]:
     """Return a bare WSGI callable answering each request with the bytes and headers feedsvc
     answered it with the first time: the least any Python app can do per request on granian,
     so its figures are the ceiling of feedsvc's own (no access log, no checks at all)."""
-    from feedsvc.web.server import create_server
+    from feedsvc.service.server import create_server
 
     server = create_server()
     answers: dict[tuple[Any, ...], tuple[str, list[tuple[str, str]], bytes]] = {}

@@ -83,7 +83,7 @@ def measure(work: Path, articles: int, commits: int, rounds: int = 3) -> dict[st
     for _ in range(rounds):
         without.append(_ingest(seeds, work / "git-off.sqlite3", git=False)["seconds"])
         with_git.append(_ingest(seeds, work / "git-on.sqlite3", git=True)["seconds"])
-    from feedsvc.history import read_history
+    from feedsvc.articles.history import read_history
 
     started = time.perf_counter()
     history = read_history(seeds)

@@ -30,7 +30,7 @@ from benchmarks.load import (
     wrk,
     wrk_round,
 )
-from feedsvc.web.server import INTERFACE, TARGET
+from feedsvc.service.server import INTERFACE, TARGET
 
 SCENARIOS = ("feed", "feed gzip", "304", "304 gzip", "article", "front")
 # (feedsvc server, nginx server) compared in each scenario: logging on both, off on both.

@@ -10,7 +10,7 @@ from pathlib import Path
 
 from feedsvc.catalog import open_catalog
 from feedsvc.catalog.dating import Dating
-from feedsvc.ingest import ingest
+from feedsvc.catalog.ingest import ingest
 
 
 def main() -> None:

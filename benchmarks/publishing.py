@@ -36,7 +36,7 @@ from pathlib import Path
 from typing import Any
 
 from benchmarks.corpus import write_corpus
-from feedsvc.articles import slug_for
+from feedsvc.articles.text_format import slug_for
 
 ROOT = Path(__file__).resolve().parent.parent
 SITE_URL = "https://news.example.org"

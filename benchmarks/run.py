@@ -38,7 +38,7 @@ from benchmarks.load import (
     wrk,
 )
 from feedsvc.catalog.paths import backup_dir, identity_file
-from feedsvc.web.server import INTERFACE, TARGET
+from feedsvc.service.server import INTERFACE, TARGET
 
 SECTIONS = ("ingest", "http", "latency", "memory", "export", "live", "publishing")
 

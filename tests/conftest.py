@@ -19,9 +19,9 @@ from click.testing import CliRunner
 from flask import Flask
 from flask.testing import FlaskClient
 
-from feedsvc import create_app
 from feedsvc.catalog import Catalog, open_catalog
-from feedsvc.ingest import IngestReport, ingest
+from feedsvc.catalog.ingest import IngestReport, ingest
+from feedsvc.web.app import create_app
 
 DATA = Path(__file__).parent / "data"
 SEED = DATA / "articles" / "seed.txt"

@@ -17,7 +17,7 @@ pytestmark = pytest.mark.e2e
 def test_corpus_articles_are_about_3_kb_and_exercise_escaping(tmp_path: Path) -> None:
     import random
 
-    from feedsvc.articles import parse_article
+    from feedsvc.articles.text_format import parse_article
 
     text = article(random.Random(1), 3)
     assert 2800 <= len(text.encode("utf-8")) <= 4500

@@ -12,8 +12,8 @@ from typing import Any
 import pytest
 
 from feedsvc.catalog import Catalog, open_catalog, parse_time
-from feedsvc.config import Settings, load_settings
-from feedsvc.keeper import run_ingest
+from feedsvc.catalog.safekeeping import run_ingest
+from feedsvc.config.settings import Settings, load_settings
 
 from .conftest import article_text, feedsvc_command
 from .gitrepo import DAY0, Repo

@@ -5,15 +5,24 @@ from __future__ import annotations
 import itertools
 from datetime import datetime, timedelta
 
-from feedsvc.articles import Article, slug_for
+from feedsvc.articles.history import FileDates
+from feedsvc.articles.text_format import Article, slug_for
 from feedsvc.catalog.dating import Dating
 from feedsvc.catalog.deployed import Adopted
 from feedsvc.catalog.identity import entry_id
+from feedsvc.catalog.ingest_plan import (
+    Add,
+    Change,
+    Remove,
+    Rename,
+    Step,
+    Stored,
+    Touch,
+    section_slug,
+)
 from feedsvc.catalog.records import image_columns
 from feedsvc.catalog.schema import format_time, parse_time
 from feedsvc.catalog.writer import Batch, Values
-from feedsvc.history import FileDates
-from feedsvc.reconcile import Add, Change, Remove, Rename, Step, Stored, Touch, section_slug
 
 
 def _unique_slug(title: str, key: str, taken: dict[str, str]) -> str:
@@ -27,7 +36,7 @@ def _unique_slug(title: str, key: str, taken: dict[str, str]) -> str:
 
 
 class Apply:
-    """Carry out a plan (see feedsvc.reconcile) in one batch, minting what it leaves open.
+    """Carry out a plan (see feedsvc.catalog.ingest_plan) in one batch, minting what it leaves open.
 
     New articles get an id from `identity` (or the one the deployed site gave them), and
     their dates from `dating` (see catalog/dating.py); what no source dates takes successive

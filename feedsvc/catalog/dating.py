@@ -16,8 +16,8 @@ from collections.abc import Collection, Iterable, Mapping
 from datetime import datetime
 from pathlib import Path
 
+from feedsvc.articles.history import FileDates, History, HistoryError, ShallowHistory, read_history
 from feedsvc.catalog.deployed import Adopted, DeployedRecord
-from feedsvc.history import FileDates, History, HistoryError, ShallowHistory, read_history
 
 _NO_RECORD: Mapping[str, Adopted] = {}
 

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from feedsvc.articles import ArticleImage
+from feedsvc.articles.text_format import ArticleImage
 from feedsvc.catalog.reader import Catalog
 from feedsvc.catalog.records import image_from_columns
 

@@ -11,7 +11,7 @@ from pathlib import Path
 
 from feedsvc.catalog.paths import lock_file
 from feedsvc.errors import CatalogError
-from feedsvc.filelock import open_lock, take_exclusive
+from feedsvc.support.filelock import open_lock, take_exclusive
 
 
 @contextmanager

@@ -15,7 +15,7 @@ import json
 import sqlite3
 from collections.abc import Iterable
 
-from feedsvc.articles import slug_for
+from feedsvc.articles.text_format import slug_for
 
 KINDS = ("tag", "author")
 

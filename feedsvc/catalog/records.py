@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from feedsvc import urlmap
-from feedsvc.articles import ArticleImage, bounded_summary
+from feedsvc.articles.text_format import ArticleImage, bounded_summary
 from feedsvc.catalog.schema import parse_time
 
 

@@ -12,13 +12,25 @@ from __future__ import annotations
 import os
 import threading
 import time
+from dataclasses import dataclass
 from pathlib import Path
 
 from feedsvc.catalog.reader import Catalog, open_catalog
 from feedsvc.errors import CatalogError
-from feedsvc.status import CatalogState
 
 RETRY_SECONDS = 2.0  # how often a degraded reader tries the usual way again
+
+
+@dataclass(frozen=True, slots=True)
+class CatalogState:
+    """What a reader knows of the catalog: readable or not, and whether the file it reads is
+    still the one at the catalog's path."""
+
+    state: str  # "ok", "missing", "replaced", "unreadable", "snapshot"
+    detail: str = ""
+    generation: int | None = None
+    articles: int | None = None
+    changed: str | None = None
 
 
 def _inode(path: Path) -> tuple[int, int] | None:

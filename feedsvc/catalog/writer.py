@@ -11,10 +11,10 @@ from datetime import datetime
 from typing import Any
 
 from feedsvc.catalog import members
+from feedsvc.catalog.ingest_plan import Brief, Stored
 from feedsvc.catalog.reader import Catalog
 from feedsvc.catalog.records import ARTICLE_COLUMNS, Filed
 from feedsvc.catalog.schema import format_time
-from feedsvc.reconcile import Brief, Stored
 
 # What ingest writes for an article: the columns a Record is read from (entry_id only once,
 # when the article is added) and the file signature. Values has one field for each, in order.

@@ -12,7 +12,7 @@ import click
 
 from feedsvc.cli import catalog, deploying, serving
 from feedsvc.cli.common import EXIT_ERROR, EXIT_PROBLEMS
-from feedsvc.config import load_settings
+from feedsvc.config.settings import load_settings
 from feedsvc.errors import FeedsvcError
 
 __all__ = ["EXIT_ERROR", "EXIT_PROBLEMS", "cli", "main"]

@@ -7,6 +7,7 @@ import sys
 
 import click
 
+from feedsvc.catalog.safekeeping import ingest_settled
 from feedsvc.cli.common import (
     EXIT_PROBLEMS,
     print_problem,
@@ -14,8 +15,7 @@ from feedsvc.cli.common import (
     settings_of,
     waiting,
 )
-from feedsvc.config import Settings
-from feedsvc.keeper import ingest_settled
+from feedsvc.config.settings import Settings
 
 
 @click.command("ingest")
@@ -27,14 +27,14 @@ def ingest_command(ctx: click.Context) -> None:
 
     With FEEDSVC_WEBSUB_HUB set, the hub is told which feeds changed.
     """
-    from feedsvc.build_clock import source_date
+    from feedsvc.config.build_clock import source_date
 
     settings = settings_of(ctx)
     report, _ = ingest_settled(settings, on_wait=waiting, now=source_date())
     print_report(report)
     if settings.websub_hub and report.changed_anything:
-        from feedsvc.live import changed_feeds
-        from feedsvc.websub import HubNotifier
+        from feedsvc.deploy.websub import HubNotifier
+        from feedsvc.service.writer import changed_feeds
 
         notifier = HubNotifier(settings.websub_hub).start()
         notifier.publish(changed_feeds(settings, report))
@@ -52,7 +52,7 @@ def check(ctx: click.Context) -> None:
     catalog (a CI runner, a static host's builder) would use: front matter, the deployed
     record (FEEDSVC_EXPORT_DIR's), git, or the time it first sees them (a warning).
     """
-    from feedsvc.folder import check_folder
+    from feedsvc.articles.seeds_folder import check_folder
 
     settings = settings_of(ctx)
     checked = check_folder(settings.seeds_dir, settings.max_file_kb * 1024)
@@ -66,7 +66,7 @@ def check(ctx: click.Context) -> None:
 
 def _say_date_sources(settings: Settings, keys: tuple[str, ...], dated: frozenset[str]) -> None:
     from feedsvc.catalog.dating import Dating, date_sources
-    from feedsvc.publishing.adopting import from_export
+    from feedsvc.deploy.adopting import from_export
 
     found = from_export(settings.export_dir, settings)
     record = found.record if found is not None else None
@@ -115,7 +115,7 @@ def status(ctx: click.Context, as_json: bool) -> None:
     The same as a running server's /healthz; exit code 1 when something is wrong.
     """
     from feedsvc.catalog.watch import catalog_state
-    from feedsvc.status import health
+    from feedsvc.health import health
 
     settings = settings_of(ctx)
     document = health(settings, catalog_state(settings.database))
@@ -136,7 +136,7 @@ def status(ctx: click.Context, as_json: bool) -> None:
 @click.pass_context
 def backup(ctx: click.Context) -> None:
     """Take a consistent backup of the catalog now (beside it, in CATALOG.backups/)."""
-    from feedsvc.keeper import backup_now
+    from feedsvc.catalog.safekeeping import backup_now
 
     click.echo(f"backup written: {backup_now(settings_of(ctx))}")
 
@@ -152,7 +152,7 @@ def restore(ctx: click.Context, name: str | None, listing: bool) -> None:
     backed up first (reason "before-restore").
     """
     from feedsvc.catalog.backups import list_backups
-    from feedsvc.keeper import restore as restore_backup
+    from feedsvc.catalog.safekeeping import restore as restore_backup
 
     settings = settings_of(ctx)
     if listing:

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import click
 
-from feedsvc.config import Settings
-from feedsvc.ingest import IngestReport, Rejected
+from feedsvc.catalog.ingest import IngestReport, Rejected
+from feedsvc.config.settings import Settings
 
 EXIT_PROBLEMS = 1
 EXIT_ERROR = 2

@@ -9,7 +9,7 @@ import click
 
 from feedsvc.cli.common import settings_of
 from feedsvc.cli.serving import ADOPT, export_site, say_adopted
-from feedsvc.publishing import MAX_DELETES, DeployReport
+from feedsvc.deploy import MAX_DELETES, DeployReport
 
 SHOWN = 20  # keys listed per kind of change by --dry-run
 
@@ -71,8 +71,8 @@ def deploy(
     catalog lacks keep the ids and dates it gave them, so a fresh machine (a CI runner, no
     catalog) deploys the same ids as the last one.
     """
-    from feedsvc.publishing import adopting, open_target
-    from feedsvc.publishing import deploy as send
+    from feedsvc.deploy import adopting, open_target
+    from feedsvc.deploy import deploy as send
 
     logging.getLogger("botocore").setLevel(logging.WARNING)  # it logs where it found keys
     settings = settings_of(ctx)

@@ -14,14 +14,14 @@ from typing import TYPE_CHECKING
 import click
 
 from feedsvc import urlmap
+from feedsvc.catalog.safekeeping import FileIdentity, ingest_settled
 from feedsvc.cli.common import print_report, settings_of, waiting
-from feedsvc.config import Settings, to_environ
+from feedsvc.config.settings import Settings, to_environ
 from feedsvc.errors import FeedsvcError
-from feedsvc.keeper import FileIdentity, ingest_settled
 
 if TYPE_CHECKING:
     from feedsvc.catalog.deployed import DeployedRecord
-    from feedsvc.publishing.adopting import Found
+    from feedsvc.deploy.adopting import Found
 
 _DEPLOY = click.option(
     "--deploy",
@@ -45,7 +45,7 @@ def watch(ctx: click.Context, deploy_target: str | None) -> None:
 
     With --deploy, each change is also exported, deployed, and then pinged to WebSub hubs.
     """
-    from feedsvc.live import watch_forever
+    from feedsvc.service.writer import watch_forever
 
     watch_forever(_with_deploy(settings_of(ctx), deploy_target))
 
@@ -93,9 +93,9 @@ def serve(
     from granian import Granian
     from granian.constants import Interfaces
 
-    from feedsvc.listen import check_free
-    from feedsvc.supervisor import Supervisor, mark_disabled
-    from feedsvc.web import server
+    from feedsvc.service import server
+    from feedsvc.service.listen import check_free
+    from feedsvc.service.supervisor import Supervisor, mark_disabled
 
     settings = _with_deploy(settings_of(ctx), deploy_target)
     if "FEEDSVC_SITE_URL" not in os.environ and ctx.find_root().params["site_url"] is None:
@@ -215,7 +215,7 @@ def build(
     pages tell a web server how to serve them. Articles the catalog lacks keep the ids and
     dates the previous export (or --adopt-from) gave them.
     """
-    from feedsvc.publishing import adopting
+    from feedsvc.deploy import adopting
 
     settings = settings_of(ctx)
     record = None
@@ -248,10 +248,10 @@ def export_site(
 
     `adopt` is the record of what a deployed site published: articles the catalog lacks take
     their ids, dates and slugs from it. `now` is the ingest's clock (None: the time now)."""
-    from feedsvc import create_app
-    from feedsvc.build_clock import source_date
-    from feedsvc.export import build as export
+    from feedsvc.config.build_clock import source_date
+    from feedsvc.export.builder import build as export
     from feedsvc.export.names import BuildError
+    from feedsvc.web.app import create_app
 
     ingested = ingest_settled(settings, on_wait=waiting, adopt=adopt, now=now or source_date())[0]
     print_report(ingested)
@@ -295,7 +295,7 @@ def export_site(
 @click.option("--cache-dir", default="/var/cache/nginx/feedsvc", help="Folder of nginx's cache.")
 def nginx_conf(upstream: str, listen: str, server_name: str, cache_dir: str) -> None:
     """Print an nginx configuration for a caching reverse proxy in front of feedsvc."""
-    from feedsvc.deploy import nginx_proxy_conf
+    from feedsvc.export.server_config import nginx_proxy_conf
 
     click.echo(
         nginx_proxy_conf(

@@ -6,13 +6,13 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 from feedsvc import urlmap
-from feedsvc.assets import exported_names
-from feedsvc.cards import card_for
 from feedsvc.catalog import Catalog, open_catalog
 from feedsvc.catalog.images import live_image_names
 from feedsvc.catalog.members import KINDS
-from feedsvc.config import Settings
-from feedsvc.icons import icons_for
+from feedsvc.config.settings import Settings
+from feedsvc.documents.cards import card_for
+from feedsvc.documents.icons import icons_for
+from feedsvc.web.asset_files import exported_names
 
 
 def _articles(catalog: Catalog, site_title: str) -> Iterator[tuple[str, str]]:

@@ -1,5 +1,5 @@
 """The export's manifest: what each file was made from, so the next build renders only what a
-catalog change touched (see feedsvc.dependencies), and a deploy sends only what changed.
+catalog change touched (see feedsvc.export.fingerprints), and a deploy sends only what changed.
 
 It lives in the export as `.feedsvc-manifest.json` (a dot file: never deployed, and the nginx
 config refuses dot files). A build whose settings or feedsvc code differ from the manifest's, or
@@ -17,8 +17,8 @@ from importlib.metadata import version
 from pathlib import Path
 from typing import Any
 
-from feedsvc.config import Settings, to_environ
-from feedsvc.icons import icons_for
+from feedsvc.config.settings import Settings, to_environ
+from feedsvc.documents.icons import icons_for
 
 NAME = ".feedsvc-manifest.json"
 FORMAT = 1
@@ -59,7 +59,7 @@ class Entry:
     """One file of the export."""
 
     path: str  # the URL path it answers ("" for deploy files)
-    digest: str  # what it was made from (feedsvc.dependencies); "" when always rebuilt
+    digest: str  # what it was made from (feedsvc.export.fingerprints); "" when always rebuilt
     size: int
     md5: str  # the body's MD5: an object store's ETag for a single-part upload
     content_type: str

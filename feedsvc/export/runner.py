@@ -10,12 +10,12 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from feedsvc.compress import brotli_bytes, gzip_bytes
-from feedsvc.config import Settings
-from feedsvc.deploy import Exported
+from feedsvc.config.settings import Settings
 from feedsvc.export.names import COMPRESSIBLE, BuildError, check_type, file_name
+from feedsvc.export.server_config import Exported
 from feedsvc.export.tree import TreeWriter
-from feedsvc.workers import exit_with_parent
+from feedsvc.support.compress import brotli_bytes, gzip_bytes
+from feedsvc.support.workers import exit_with_parent
 
 if TYPE_CHECKING:
     from flask import Flask
@@ -95,7 +95,7 @@ def _export_in_worker(
     brotli: bool,
 ) -> Chunk:
     """Export a share of the paths in a worker process, with its own app."""
-    from feedsvc import create_app
+    from feedsvc.web.app import create_app
 
     global _WORKER_APP
     if _WORKER_APP is None:

@@ -14,7 +14,7 @@ from contextlib import contextmanager
 from pathlib import Path
 
 from feedsvc.export.names import BuildError
-from feedsvc.filelock import open_lock, take_exclusive
+from feedsvc.support.filelock import open_lock, take_exclusive
 
 # How long a build waits for another one into the same folder (10,000 articles take ~90 s).
 LOCK_WAIT = 600.0

@@ -10,7 +10,7 @@ from urllib.parse import urlsplit
 from text_unidecode import unidecode
 
 from feedsvc import urlmap
-from feedsvc.config import Settings
+from feedsvc.config.settings import Settings
 
 _NOT_NAME = re.compile(r"[^a-z0-9_]+")
 

@@ -16,7 +16,7 @@ from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
 from datetime import UTC, datetime
 
 from feedsvc.catalog import open_catalog
-from feedsvc.config import Settings
+from feedsvc.config.settings import Settings
 from feedsvc.errors import FeedsvcError
 from feedsvc.fediverse import queue
 from feedsvc.fediverse.errors import FetchError

@@ -1,5 +1,5 @@
 """Which fediverse documents a catalog change touches: for each exported fediverse path, a
-digest of exactly what its bytes are made from (feedsvc.dependencies adds them when
+digest of exactly what its bytes are made from (feedsvc.export.fingerprints adds them when
 FEEDSVC_FEDIVERSE is on)."""
 
 from __future__ import annotations
@@ -8,10 +8,10 @@ import hashlib
 from collections import defaultdict
 
 from feedsvc import urlmap
-from feedsvc.cards import card_for
 from feedsvc.catalog import Catalog, Record
-from feedsvc.config import Settings
-from feedsvc.dates import iso_seconds
+from feedsvc.config.settings import Settings
+from feedsvc.documents.cards import card_for
+from feedsvc.support.dates import iso_seconds
 
 
 def _digest(*parts: object) -> str:

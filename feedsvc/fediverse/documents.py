@@ -11,11 +11,11 @@ from markupsafe import Markup
 
 from feedsvc import urlmap
 from feedsvc.catalog import Record
-from feedsvc.config import Settings
+from feedsvc.config.settings import Settings
+from feedsvc.documents.icons import icons_for
 from feedsvc.fediverse.actors import Actor
 from feedsvc.fediverse.objects import AS, CONTEXT, announce, create, note
 from feedsvc.fediverse.remote import ACTIVITY_JSON
-from feedsvc.icons import icons_for
 
 NODEINFO_SCHEMA = "http://nodeinfo.diaspora.software/ns/schema/2.1"
 

@@ -16,7 +16,7 @@ class KeyFileError(FeedsvcError):
         self.reason = reason
 
 
-class Rejected(FeedsvcError):
+class RequestRefused(FeedsvcError):
     """An inbox request is refused: `status` is the HTTP answer (400, 401, 413, ...)."""
 
     def __init__(self, status: int, reason: str) -> None:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from feedsvc.config import Settings
+from feedsvc.config.settings import Settings
 from feedsvc.errors import FeedsvcError
 from feedsvc.fediverse.queue import queue_state
 from feedsvc.fediverse.store import open_store, store_file

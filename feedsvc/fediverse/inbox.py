@@ -19,10 +19,10 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
-from feedsvc.config import Settings
+from feedsvc.config.settings import Settings
 from feedsvc.fediverse import objects, queue
 from feedsvc.fediverse.actors import Actor, actor_by_id, section_actor, site_actor
-from feedsvc.fediverse.errors import Rejected
+from feedsvc.fediverse.errors import RequestRefused
 from feedsvc.fediverse.signatures import MAX_SKEW, check_form
 from feedsvc.fediverse.signers import authenticate
 from feedsvc.fediverse.store import Follower, RemoteKey, Store
@@ -44,11 +44,11 @@ def _parse(body: bytes) -> dict[str, Any]:
     try:
         activity = json.loads(body)
     except (ValueError, RecursionError):  # RecursionError: nested deeper than Python parses
-        raise Rejected(400, "the body is not JSON (or nested too deep)") from None
+        raise RequestRefused(400, "the body is not JSON (or nested too deep)") from None
     if not isinstance(activity, dict) or not isinstance(activity.get("type"), str):
-        raise Rejected(400, "the body is not an activity")
+        raise RequestRefused(400, "the body is not an activity")
     if not isinstance(activity.get("actor"), str):
-        raise Rejected(400, "the activity has no actor")
+        raise RequestRefused(400, "the activity has no actor")
     return activity
 
 
@@ -79,9 +79,9 @@ def receive(
     header: Callable[[str], str | None],
     body: bytes,
 ) -> Outcome:
-    """Handle one inbox POST; raise Rejected for a request that must change nothing."""
+    """Handle one inbox POST; raise RequestRefused for a request that must change nothing."""
     if len(body) > MAX_BODY:
-        raise Rejected(413, f"the body is larger than {MAX_BODY} bytes")
+        raise RequestRefused(413, f"the body is larger than {MAX_BODY} bytes")
     now = datetime.now(UTC)
     signed = check_form(method, target, header, body, now, site_url=settings.site.url)
     activity = _parse(body)
@@ -99,7 +99,7 @@ def receive(
         return Outcome(202, "forgot a deleted actor (its server answers 410)")
     expires = (signed.sent + MAX_SKEW).timestamp()
     if not store.first_sight(signed.key_id, signed.signature, expires, now.timestamp()):
-        raise Rejected(401, "a replayed request (this signature was taken already)")
+        raise RequestRefused(401, "a replayed request (this signature was taken already)")
     if kind == "Follow":
         return _follow(settings, store, key, activity)
     if kind == "Undo" and isinstance(activity.get("object"), dict):
@@ -121,10 +121,10 @@ def _id_of(value: object) -> object:
 def _follow(settings: Settings, store: Store, key: RemoteKey, activity: dict[str, Any]) -> Outcome:
     followed = _actor_of(settings, activity.get("object"))
     if followed is None:
-        raise Rejected(400, "the Follow's object is not one of this site's actors")
+        raise RequestRefused(400, "the Follow's object is not one of this site's actors")
     inbox = key.inbox
     if inbox is None:
-        raise Rejected(400, "the follower has no inbox a request can be sent to")
+        raise RequestRefused(400, "the follower has no inbox a request can be sent to")
     body = json.dumps(objects.accept(settings, followed, activity)).encode("utf-8")
     follower = Follower(followed.scope, key.owner, inbox, key.shared_inbox)
     # One transaction: a follower is never kept without its Accept queued.

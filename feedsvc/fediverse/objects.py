@@ -18,11 +18,11 @@ from typing import Any
 from markupsafe import Markup
 
 from feedsvc import urlmap
-from feedsvc.cards import card_for
 from feedsvc.catalog import Record
-from feedsvc.config import Settings
-from feedsvc.dates import human_date, iso_seconds
+from feedsvc.config.settings import Settings
+from feedsvc.documents.cards import card_for
 from feedsvc.fediverse.actors import Actor, site_actor
+from feedsvc.support.dates import human_date, iso_seconds
 
 AS = "https://www.w3.org/ns/activitystreams"
 PUBLIC = AS + "#Public"

@@ -13,7 +13,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 from feedsvc.catalog import Catalog, Record, format_time
-from feedsvc.config import Settings
+from feedsvc.config.settings import Settings
 from feedsvc.fediverse import objects, queue
 from feedsvc.fediverse.actors import section_actor, site_actor
 from feedsvc.fediverse.store import Store

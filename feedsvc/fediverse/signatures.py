@@ -22,7 +22,7 @@ from cryptography.exceptions import InvalidSignature
 from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import padding, rsa
 
-from feedsvc.fediverse.errors import Rejected
+from feedsvc.fediverse.errors import RequestRefused
 from feedsvc.fediverse.keys import KeyPair
 
 MAX_SKEW = timedelta(hours=1)  # as Fedify; a replayed request older than this is refused
@@ -75,13 +75,13 @@ class Signed:
 
 
 def parse_params(value: str) -> dict[str, str]:
-    """Return the parameters of a Signature header; raise Rejected(400) when malformed."""
+    """Return the parameters of a Signature header; raise RequestRefused(400) when malformed."""
     params: dict[str, str] = {}
     position = 0
     while position < len(value):
         match = _PARAM.match(value, position)
         if match is None or match.end() == position:
-            raise Rejected(400, "the Signature header is malformed")
+            raise RequestRefused(400, "the Signature header is malformed")
         params[match.group(1).lower()] = match.group(2)
         position = match.end()
     return params
@@ -100,41 +100,45 @@ def check_form(
 
     `target` is the path with its query; `header` returns a request header by name (the Host
     as the web layer sees it: behind a trusted proxy, the forwarded one); `site_url` is the
-    site's URL, whose host the Host must be. Raise Rejected: 401 without a signature, for
+    site's URL, whose host the Host must be. Raise RequestRefused: 401 without a signature, for
     another host or with a Date too far from now, 400 when malformed or when the Digest does
     not match the body.
     """
     value = header("Signature")
     if not value:
-        raise Rejected(401, "the request is not signed (no Signature header)")
+        raise RequestRefused(401, "the request is not signed (no Signature header)")
     if header("Signature-Input") is not None and "keyId=" not in value:
         # RFC 9421: not verified yet; Fedify and others then sign again with draft-cavage.
-        raise Rejected(401, "RFC 9421 signatures are not supported: sign with draft-cavage")
+        raise RequestRefused(401, "RFC 9421 signatures are not supported: sign with draft-cavage")
     params = parse_params(value[:8192])
     key_id, signature = params.get("keyid"), params.get("signature")
     if not key_id or not signature:
-        raise Rejected(400, "the Signature header lacks keyId or signature")
+        raise RequestRefused(400, "the Signature header lacks keyId or signature")
     if params.get("algorithm", "hs2019").lower() not in _ALGORITHMS:
-        raise Rejected(401, f"unsupported signature algorithm {params['algorithm'][:40]!r}")
+        raise RequestRefused(401, f"unsupported signature algorithm {params['algorithm'][:40]!r}")
     covered = params.get("headers", "date").lower().split()
     missing = [name for name in REQUIRED if name not in covered]
     if missing:
-        raise Rejected(401, f"the signature does not cover {', '.join(missing)}")
+        raise RequestRefused(401, f"the signature does not cover {', '.join(missing)}")
     if not same_host(header("Host") or "", site_url):
-        raise Rejected(401, "the request was signed for another host (its Host is not this site's)")
+        raise RequestRefused(
+            401, "the request was signed for another host (its Host is not this site's)"
+        )
     date = header("Date")
     try:
         sent = parsedate_to_datetime(date) if date else None
     except (TypeError, ValueError):
         sent = None
     if sent is None or sent.tzinfo is None:
-        raise Rejected(400, "the Date header is missing or malformed")
+        raise RequestRefused(400, "the Date header is missing or malformed")
     if abs(now - sent) > MAX_SKEW:
-        raise Rejected(401, "the Date header is too far from now (a stale or replayed request)")
+        raise RequestRefused(
+            401, "the Date header is too far from now (a stale or replayed request)"
+        )
     if header("Digest") is None:
-        raise Rejected(400, "the request has no Digest header")
+        raise RequestRefused(400, "the request has no Digest header")
     if not _digest_matches(header("Digest") or "", body):
-        raise Rejected(400, "the Digest header does not match the body")
+        raise RequestRefused(400, "the Digest header does not match the body")
     lines = []
     for name in covered:
         if name == "(request-target)":
@@ -142,12 +146,12 @@ def check_form(
             continue
         found = header(name)
         if found is None:
-            raise Rejected(400, f"the signed header {name!r} is missing")
+            raise RequestRefused(400, f"the signed header {name!r} is missing")
         lines.append(f"{name}: {found.strip()}")
     try:
         raw = base64.b64decode(signature, validate=True)
     except ValueError:
-        raise Rejected(400, "the signature is not base64") from None
+        raise RequestRefused(400, "the signature is not base64") from None
     return Signed(key_id, "\n".join(lines).encode("utf-8"), raw, sent)
 
 

@@ -18,9 +18,9 @@ from datetime import UTC, datetime
 from typing import Any
 from urllib.parse import urldefrag
 
-from feedsvc.config import Settings
+from feedsvc.config.settings import Settings
 from feedsvc.fediverse.actors import site_actor
-from feedsvc.fediverse.errors import FetchError, Rejected
+from feedsvc.fediverse.errors import FetchError, RequestRefused
 from feedsvc.fediverse.keys import load_keys
 from feedsvc.fediverse.remote import Policy, check_url, fetch_json
 from feedsvc.fediverse.signatures import Signed, sign, verify
@@ -78,20 +78,20 @@ def _fetch_key(settings: Settings, key_id: str, actor: str, deadline: float) -> 
     document = signed_get(settings, key_id, deadline)
     key = _key_in(document, key_id)
     if key is None:
-        raise Rejected(401, "the signer's document does not hold the key it signed with")
+        raise RequestRefused(401, "the signer's document does not hold the key it signed with")
     embedded = key is not document
     owner = key.get("owner") or (document.get("id") if embedded else None)
     if owner != actor:
-        raise Rejected(401, "the activity's actor is not the key's owner")
+        raise RequestRefused(401, "the activity's actor is not the key's owner")
     if embedded and document.get("id") == actor == urldefrag(key_id).url:
         owner_document = document  # the actor's own document, fetched from its id
     else:
         owner_document = signed_get(settings, actor, deadline)
         listed = _key_in(owner_document, key_id)
         if owner_document.get("id") != actor or listed is None:
-            raise Rejected(401, "the key's owner does not list the key")
+            raise RequestRefused(401, "the key's owner does not list the key")
         if not _same_pem(listed["publicKeyPem"], key["publicKeyPem"]):
-            raise Rejected(401, "the key's owner lists another public key under its id")
+            raise RequestRefused(401, "the key's owner lists another public key under its id")
     endpoints = owner_document.get("endpoints")
     shared = endpoints.get("sharedInbox") if isinstance(endpoints, dict) else None
     return RemoteKey(
@@ -119,7 +119,7 @@ def authenticate(
     settings: Settings, store: Store, signed: Signed, actor: str, *, own_delete: bool = False
 ) -> RemoteKey | None:
     """Return the key of `actor` that verifies `signed` (cached, or fetched, proven to be the
-    actor's, then cached); raise Rejected (401, or 503 when too many fetches run).
+    actor's, then cached); raise RequestRefused (401, or 503 when too many fetches run).
 
     For the Delete of the signer's own account (`own_delete`) a cached key of any age will do
     (the account, and so its key, is usually gone by then), and None means the actor's own
@@ -128,22 +128,22 @@ def authenticate(
     cached = store.key(signed.key_id)
     if cached is not None:
         if cached.owner != actor:
-            raise Rejected(401, "the activity's actor is not the key's owner")
+            raise RequestRefused(401, "the activity's actor is not the key's owner")
         young = time.time() - cached.fetched < KEY_MAX_AGE
         if (young or own_delete) and verify(cached.pem, signed):
             return cached
     deadline = time.monotonic() + settings.fediverse_timeout
     if not KEY_FETCHES.acquire(blocking=False):
-        raise Rejected(503, "too many signers' keys are being fetched now; try again later")
+        raise RequestRefused(503, "too many signers' keys are being fetched now; try again later")
     try:
         fresh = _fetch_key(settings, signed.key_id, actor, deadline)
     except FetchError as exc:
         if own_delete and exc.status == 410 and _gone(settings, exc.url, actor, deadline):
             return None
-        raise Rejected(401, f"the signer's key cannot be fetched: {exc.reason}") from None
+        raise RequestRefused(401, f"the signer's key cannot be fetched: {exc.reason}") from None
     finally:
         KEY_FETCHES.release()
     if not verify(fresh.pem, signed):
-        raise Rejected(401, "the signature does not verify with the signer's key")
+        raise RequestRefused(401, "the signature does not verify with the signer's key")
     store.put_key(fresh)
     return fresh

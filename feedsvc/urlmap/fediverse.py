@@ -9,8 +9,8 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Iterator
 
-from feedsvc.urlmap import RULES, pages
 from feedsvc.urlmap.paths import ScopeCounts
+from feedsvc.urlmap.shapes import RULES, pages
 
 __all__ = [
     "INBOX",

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 
-from feedsvc.urlmap import (
+from feedsvc.urlmap.shapes import (
     APPLE_TOUCH_ICON,
     FAVICON,
     FEED_FILENAMES,

@@ -8,7 +8,7 @@ from flask import Flask, Request, Response, current_app, render_template, reques
 from werkzeug.exceptions import HTTPException, InternalServerError, MethodNotAllowed
 from werkzeug.routing import MapAdapter
 
-from feedsvc import headers
+from feedsvc.documents import headers
 from feedsvc.errors import CatalogError, NotFound
 from feedsvc.web import (
     assets,
@@ -97,7 +97,7 @@ def _internal_error(exc: InternalServerError) -> Response:
 
 def _security_headers(response: Response) -> Response:
     """Give HTML a strict policy (no script at all, styles and images from the site only) unless
-    it brings its own, and every response what feedsvc/headers.py sends everywhere."""
+    it brings its own, and every response what feedsvc/documents/headers.py sends everywhere."""
     if response.mimetype == "text/html" and "Content-Security-Policy" not in response.headers:
         for name, value in headers.html_security(context.settings().site.origin):
             response.headers[name] = value

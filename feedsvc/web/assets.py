@@ -6,8 +6,8 @@ from pathlib import Path
 
 from flask import Blueprint, Response, abort
 
-from feedsvc.assets import FINGERPRINTED, read_asset
 from feedsvc.urlmap import RULES
+from feedsvc.web.asset_files import FINGERPRINTED, read_asset
 from feedsvc.web.context import finish
 
 _MEDIA_TYPES = {

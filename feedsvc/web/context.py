@@ -7,15 +7,15 @@ from typing import Any
 
 from flask import Response, current_app
 
-from feedsvc import headers
-from feedsvc.assets import asset_url
 from feedsvc.catalog import Catalog, CatalogWatch
-from feedsvc.config import Settings
-from feedsvc.feeds import FORMATS
-from feedsvc.icons import TOUCH, icons_for
-from feedsvc.publication import Publication, Scope
+from feedsvc.config.settings import Settings
+from feedsvc.documents import headers
+from feedsvc.documents.feeds import FORMATS
+from feedsvc.documents.icons import TOUCH, icons_for
+from feedsvc.documents.scopes import Publication, Scope
+from feedsvc.web.asset_files import asset_url
 
-# What a 200 document is, for `finish`; feedsvc/headers.py holds every kind and its value.
+# What a 200 document is, for `finish`; feedsvc/documents/headers.py holds every kind and its value.
 Kind = headers.DocumentKind
 
 
@@ -37,7 +37,7 @@ def publication() -> Publication:
 
 
 def cache_control(kind: headers.Kind) -> str:
-    """Return the Cache-Control value for a kind of response (feedsvc/headers.py decides)."""
+    """Return the Cache-Control value for a kind of response (feedsvc/documents/headers.py decides)."""
     return headers.HeaderPolicy.of(settings()).cache_control(kind)
 
 

@@ -22,7 +22,7 @@ from werkzeug.datastructures import Headers, ResponseCacheControl
 from werkzeug.http import parse_cache_control_header
 from werkzeug.test import run_wsgi_app
 
-from feedsvc.headers import CACHE_CONTROL, with_nosniff
+from feedsvc.documents.headers import CACHE_CONTROL, with_nosniff
 from feedsvc.web.access_log import AccessLog
 from feedsvc.web.conditional import not_modified
 from feedsvc.web.representation import Representation, representation

@@ -9,12 +9,12 @@ from flask import Blueprint, Response, abort, request
 from markupsafe import Markup
 
 from feedsvc import urlmap
-from feedsvc.cards import CardStore, card_for
 from feedsvc.catalog import Record
-from feedsvc.embeds import Limits, article_slug, document, to_json, to_xml
-from feedsvc.entry_images import entry_image
+from feedsvc.documents.cards import CardStore, card_for
+from feedsvc.documents.entry_images import entry_image
+from feedsvc.documents.headers import ANY_ORIGIN, embed_csp
+from feedsvc.documents.oembed import Limits, article_slug, document, to_json, to_xml
 from feedsvc.errors import NotFound
-from feedsvc.headers import ANY_ORIGIN, embed_csp
 from feedsvc.urlmap import RULES
 from feedsvc.web.context import catalog, finish, page_context, settings
 

@@ -11,6 +11,7 @@ from typing import Any
 from flask import Blueprint, Response, abort, request
 
 from feedsvc import urlmap
+from feedsvc.documents.headers import ANY_ORIGIN
 from feedsvc.errors import CatalogError
 from feedsvc.fediverse import documents, objects
 from feedsvc.fediverse.actors import (
@@ -20,12 +21,11 @@ from feedsvc.fediverse.actors import (
     site_actor,
     username,
 )
-from feedsvc.fediverse.errors import Rejected
+from feedsvc.fediverse.errors import RequestRefused
 from feedsvc.fediverse.inbox import MAX_BODY, receive
 from feedsvc.fediverse.keys import load_keys
 from feedsvc.fediverse.places import places
 from feedsvc.fediverse.store import open_store
-from feedsvc.headers import ANY_ORIGIN
 from feedsvc.urlmap import RULES
 from feedsvc.web.context import cache_control, catalog, finish, settings
 
@@ -217,24 +217,24 @@ def inbox() -> Response:
     503 with Retry-After when it cannot now."""
     length = request.content_length
     if length is not None and length > MAX_BODY:
-        return _refused(Rejected(413, f"the body is larger than {MAX_BODY} bytes"))
+        return _refused(RequestRefused(413, f"the body is larger than {MAX_BODY} bytes"))
     body = request.stream.read(MAX_BODY + 1)
     target = request.full_path if request.query_string else request.path
     try:
         with open_store(settings().database) as store:
             outcome = receive(settings(), store, "POST", target, request.headers.get, body)
-    except Rejected as exc:
+    except RequestRefused as exc:
         return _refused(exc)
     except CatalogError as exc:  # the federation store (StoreError): senders retry later
         log.error("inbox: %s", exc)
-        return _refused(Rejected(503, "the inbox cannot take activities right now"))
+        return _refused(RequestRefused(503, "the inbox cannot take activities right now"))
     log.info("inbox: %s", outcome.what)
     response = Response("", status=outcome.status)
     response.headers["Cache-Control"] = cache_control("no-store")
     return response
 
 
-def _refused(exc: Rejected) -> Response:
+def _refused(exc: RequestRefused) -> Response:
     log.info("inbox refused (%d): %s from %s", exc.status, exc.reason, request.remote_addr)
     response = Response(f"{exc.status}: {exc.reason}\n", status=exc.status, mimetype="text/plain")
     response.headers["Cache-Control"] = cache_control("no-store")

@@ -8,7 +8,7 @@ import json
 from flask import Blueprint, Response, current_app
 
 from feedsvc.catalog import CatalogWatch
-from feedsvc.status import health
+from feedsvc.health import health
 from feedsvc.urlmap import RULES
 from feedsvc.web.context import cache_control, settings
 

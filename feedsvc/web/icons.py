@@ -7,7 +7,7 @@ from pathlib import Path
 
 from flask import Blueprint, Response, abort
 
-from feedsvc.icons import MEDIA_TYPES, TOUCH, icons_for
+from feedsvc.documents.icons import MEDIA_TYPES, TOUCH, icons_for
 from feedsvc.urlmap import RULES
 from feedsvc.web.context import finish, settings
 

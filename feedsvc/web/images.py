@@ -7,9 +7,9 @@ from pathlib import Path
 
 from flask import Blueprint, Response
 
+from feedsvc.articles.images import MEDIA_TYPES, recover, store_dir, stored
 from feedsvc.catalog.images import live_image
 from feedsvc.errors import NotFound
-from feedsvc.images import MEDIA_TYPES, recover, store_dir, stored
 from feedsvc.urlmap import RULES
 from feedsvc.web.context import catalog, finish, settings
 

@@ -6,7 +6,7 @@ import re
 from collections.abc import Callable
 from functools import lru_cache
 
-from feedsvc.compress import brotli_bytes, gzip_bytes
+from feedsvc.support.compress import brotli_bytes, gzip_bytes
 
 # The codings offered, in order of preference (brotli's bodies are the smaller).
 ENCODERS: dict[str, Callable[[bytes], bytes]] = {"br": brotli_bytes, "gzip": gzip_bytes}

@@ -12,10 +12,10 @@ from werkzeug.wrappers.response import Response as BaseResponse
 from feedsvc import urlmap
 from feedsvc.catalog import Record
 from feedsvc.catalog.members import wanted
-from feedsvc.dates import human_date, iso_seconds
-from feedsvc.entry_images import EntryImage, entry_image
-from feedsvc.feeds import FORMATS
-from feedsvc.publication import Scope
+from feedsvc.documents.entry_images import EntryImage, entry_image
+from feedsvc.documents.feeds import FORMATS
+from feedsvc.documents.scopes import Scope
+from feedsvc.support.dates import human_date, iso_seconds
 from feedsvc.urlmap import RULES
 from feedsvc.web.context import (
     cache_control,

@@ -5,7 +5,7 @@ from __future__ import annotations
 from flask import Blueprint, Response
 
 from feedsvc.catalog.deployed import encode
-from feedsvc.headers import RECORD_MEDIA_TYPE
+from feedsvc.documents.headers import RECORD_MEDIA_TYPE
 from feedsvc.urlmap import RULES
 from feedsvc.web.context import catalog, finish
 

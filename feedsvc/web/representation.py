@@ -10,7 +10,7 @@ from dataclasses import dataclass, field
 
 from werkzeug.http import parse_date, quote_etag
 
-from feedsvc.headers import with_nosniff
+from feedsvc.documents.headers import with_nosniff
 from feedsvc.web.negotiation import ENCODERS, choose_encoding
 
 # Headers the edge owns: it sets them from the body it holds (Vary: it adds Accept-Encoding).

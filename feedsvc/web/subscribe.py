@@ -16,8 +16,8 @@ from urllib.parse import quote
 from flask import Blueprint, Response, render_template
 
 from feedsvc import urlmap
-from feedsvc.feeds import ATOM, FORMATS
-from feedsvc.publication import Scope
+from feedsvc.documents.feeds import ATOM, FORMATS
+from feedsvc.documents.scopes import Scope
 from feedsvc.urlmap import RULES
 from feedsvc.web.context import catalog, finish, page_context, publication, settings
 

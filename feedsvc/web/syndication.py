@@ -7,12 +7,12 @@ from datetime import datetime
 from flask import Blueprint, Response, request
 
 from feedsvc import urlmap
+from feedsvc.documents.feeds import FORMATS, FeedFormat
+from feedsvc.documents.headers import CORS, CORS_PREFLIGHT
+from feedsvc.documents.opml import Subscription, build_opml
+from feedsvc.documents.scopes import Scope
+from feedsvc.documents.sitemap import build_index, build_robots, build_urlset
 from feedsvc.errors import NotFound
-from feedsvc.feeds import FORMATS, FeedFormat
-from feedsvc.headers import CORS, CORS_PREFLIGHT
-from feedsvc.opml import Subscription, build_opml
-from feedsvc.publication import Scope
-from feedsvc.sitemap import build_index, build_robots, build_urlset
 from feedsvc.urlmap import RULES
 from feedsvc.web.context import Kind, catalog, finish, publication, settings
 

@@ -1,0 +1,1 @@
+"""Article files in, Article out: text format, front matter, images, folder."""

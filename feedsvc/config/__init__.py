@@ -1,0 +1,1 @@
+"""The one settings table: names, parsers, defaults -> typed Settings."""

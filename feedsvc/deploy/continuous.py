@@ -1,0 +1,116 @@
+"""Continuous publishing: after each catalog change the writer brings the static export up to
+date, deploys it, and only then tells WebSub hubs which feeds changed, so a hub that fetches
+at once gets the new bytes from where readers fetch them.
+
+It runs inside the writer (`feedsvc watch --deploy TARGET`, `feedsvc serve --deploy TARGET`),
+never in a web request. A failed build or deploy is logged once per reason, retried with the
+writer's backoff, and shown in health as the deploy backlog; the feeds to ping wait with it.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from collections.abc import Callable, Iterable
+from dataclasses import replace
+from typing import TYPE_CHECKING, Any
+
+from feedsvc.config.settings import Settings
+from feedsvc.errors import FeedsvcError
+
+if TYPE_CHECKING:
+    from flask import Flask
+
+log = logging.getLogger(__name__)
+
+
+class Publisher:
+    """Export, deploy, then ping: in that order, with a backlog that survives failures."""
+
+    def __init__(
+        self,
+        settings: Settings,
+        ping: Callable[[list[str]], None] | None = None,
+        heartbeat: Callable[[], None] | None = None,
+    ) -> None:
+        assert settings.deploy_target is not None
+        self.settings = settings
+        self.target = settings.deploy_target
+        self.ping = ping
+        self.heartbeat = heartbeat or (lambda: None)
+        self._app: Flask | None = None
+        self._feeds: list[str] = []
+        self.failures = 0  # in a row
+        self.state: dict[str, Any] = {
+            "deploy_target": self.target,
+            "last_deploy": None,
+            "deploy_error": None,
+            "deploy_backlog_since": None,
+        }
+
+    @property
+    def backlog(self) -> bool:
+        """Return whether changes wait to be deployed."""
+        return self.state["deploy_backlog_since"] is not None
+
+    def changed(self, feeds: Iterable[str]) -> None:
+        """Note that the catalog changed: these feeds are to be pinged once deployed."""
+        for feed in feeds:
+            if feed not in self._feeds:
+                self._feeds.append(feed)
+        self.state["deploy_backlog_since"] = self.state["deploy_backlog_since"] or time.time()
+
+    def _app_for_export(self) -> Flask:
+        if self._app is None:
+            from feedsvc.web.app import create_app
+
+            self._app = create_app(settings=replace(self.settings, access_log=False))
+        return self._app
+
+    def publish(self) -> bool:
+        """Export and deploy what changed, then ping; return False (logged) on a failure."""
+        from feedsvc.deploy import deploy
+        from feedsvc.export.builder import build
+
+        beat = self.heartbeat
+        try:
+            built = build(
+                self._app_for_export(), self.settings.export_dir, progress=lambda _n: beat()
+            )
+            sent = deploy(
+                self.settings.export_dir,
+                self.target,
+                endpoint_url=self.settings.s3_endpoint,
+                progress=lambda _n: beat(),
+                verify=False,  # the writer is the only one deploying: trust the last record
+            )
+        except FeedsvcError as exc:
+            self.failures += 1
+            reason = str(exc)
+            if reason != self.state["deploy_error"]:
+                log.error(
+                    "deploy failed: %s. Readers keep the last deployed version; the writer "
+                    "retries, and hubs are told once the new bytes are there.",
+                    reason,
+                )
+            self.state["deploy_error"] = reason
+            return False
+        if self.state["deploy_error"] is not None:
+            log.info("deploy works again")
+        self.failures = 0
+        log.info(
+            "published to %s: %d URLs rendered, %d objects sent, %d deleted",
+            self.target,
+            built.rendered,
+            sent.sent,
+            sent.deleted,
+        )
+        self.state |= {
+            "last_deploy": time.time(),
+            "deploy_error": None,
+            "deploy_backlog_since": None,
+        }
+        feeds, self._feeds = self._feeds, []
+        if self.ping is not None and feeds:
+            self.ping(feeds)
+        return True

@@ -1,0 +1,249 @@
+"""What a deploy sends, in which order, and what it deletes.
+
+The export's manifest lists every file with the headers the server sends for its URL; each
+file becomes an object under its file name (`articles/x/index.html`, `feeds/atom.xml`), and
+each renamed article's old page becomes a redirect to the new URL. The order is the order of
+publication: whatever links to something is sent after it, so that at no moment does a
+published page or feed link to an object that is not there yet. The deployed record, which
+describes all of it, comes after everything it describes; deletions come last.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from pathlib import Path, PurePosixPath
+from typing import Protocol
+
+from feedsvc import urlmap
+from feedsvc.deploy.state import Meta, SentObject
+from feedsvc.documents.headers import CACHE_CONTROL
+from feedsvc.errors import DeployError
+from feedsvc.export.manifest import Entry, Manifest
+
+# Stages of publication, in order; each is sent whole before the next one starts.
+STAGES = (
+    "assets",  # /static/: what pages and feeds style themselves with
+    "cards",  # preview cards and articles' own images, which article pages name
+    "articles",  # article pages, embed cards, oEmbed documents
+    "archives",  # RFC 5005 archive blocks, which link to articles
+    "redirects",  # old slugs, which point at article pages
+    "subscribe pages",  # each scope's subscribe page, which lists link to; it shows articles
+    "lists",  # the front page, sections and their pages
+    "feeds",  # subscription feeds, which link to articles, archives and lists
+    "feeds page",  # /feeds/, which lists the feeds
+    "sitemap parts",
+    "sitemap",
+    "opml",
+    "robots",
+    "rest",
+    # The deployed record last: it says what the site publishes, so it goes once all of that
+    # is there (a builder reading it mid-deploy sees the previous deploy's, still true).
+    "record",
+)
+_STAGE = {name: number for number, name in enumerate(STAGES)}
+_ROOTS = tuple(urlmap.scope_shape(kind) for kind in urlmap.SCOPE_FOLDERS)  # sections, tags, authors
+_LISTS = frozenset({"/", "/page/:page/", *_ROOTS, *(root + "page/:page/" for root in _ROOTS)})
+_FEEDS = frozenset(
+    folder + name for folder in ("/feeds/", *_ROOTS) for name in urlmap.FEED_FILENAMES
+)
+_SUBSCRIBE = frozenset(urlmap.subscribe(root) for root in ("/", *_ROOTS))
+_SINGLES = {
+    urlmap.FEEDS_PAGE: "feeds page",
+    urlmap.SITEMAP: "sitemap",
+    urlmap.OPML: "opml",
+    urlmap.ROBOTS: "robots",
+}
+
+
+def stage_of(path: str, *, redirect: bool = False) -> int:
+    """Return the stage of publication of the file answering a URL path."""
+    shape = urlmap.shape_of(path)
+    if redirect:
+        name = "redirects"
+    elif path == urlmap.RECORD:
+        name = "record"
+    elif path.startswith(urlmap.static("")):
+        name = "assets"
+    elif path.startswith(urlmap.image("")):
+        name = "cards"
+    elif shape.startswith("/articles/:slug/"):
+        name = "cards" if path.endswith(".png") else "articles"
+    elif "/archive/:block/" in shape:
+        name = "archives"
+    elif shape in _SUBSCRIBE:
+        name = "subscribe pages"
+    elif shape in _LISTS:
+        name = "lists"
+    elif shape in _FEEDS:
+        name = "feeds"
+    elif path.startswith(urlmap.sitemap_part(1).rsplit("/", 1)[0] + "/"):
+        name = "sitemap parts"
+    else:
+        name = _SINGLES.get(path, "rest")
+    return _STAGE[name]
+
+
+@dataclass(frozen=True, slots=True)
+class Item:
+    """One file of the export, as the object (or file) a target should hold."""
+
+    key: str  # the export's file name: the key below the target's prefix
+    path: str  # the URL path it answers ("" for the files beside the site)
+    file: Path | None  # where its bytes are; None when `data` holds them
+    md5: str
+    size: int
+    meta: Meta  # object-storage headers, as put_object parameters
+    stage: int
+    sibling: bool = False  # a precompressed .gz/.br copy of another file
+    data: bytes | None = None
+
+    @property
+    def redirect(self) -> str | None:
+        """Return the URL an old slug redirects to, or None."""
+        return dict(self.meta).get("WebsiteRedirectLocation")
+
+    def body(self, target: str) -> bytes:
+        """Return the bytes to send, checked against the manifest's MD5."""
+        if self.data is not None:
+            return self.data
+        assert self.file is not None
+        try:
+            body = self.file.read_bytes()
+        except OSError as exc:
+            raise DeployError(target, f"cannot read {self.file}: {exc.strerror}") from None
+        if hashlib.md5(body, usedforsecurity=False).hexdigest() != self.md5:
+            raise DeployError(
+                target, f"{self.file} differs from the export's manifest: build the export again"
+            )
+        return body
+
+
+def read_redirects(export_dir: Path) -> dict[str, str]:
+    """Return {file name of an old slug: absolute URL it redirects to} from `_redirects`."""
+    try:
+        lines = (export_dir / "_redirects").read_text(encoding="utf-8").splitlines()
+    except FileNotFoundError:
+        return {}
+    found = {}
+    for line in lines:
+        fields = line.split()
+        if len(fields) == 3 and not line.startswith("#") and fields[0].startswith("/"):
+            name = fields[0].lstrip("/") + ("index.html" if fields[0].endswith("/") else "")
+            found[name] = fields[1]
+    return found
+
+
+def object_meta(entry: Entry, redirect: str | None = None) -> Meta:
+    """Return what object storage can keep of the headers the server sends for a file."""
+    headers = {name.lower(): value for name, value in entry.headers}
+    meta = {"ContentType": entry.content_type}
+    # An old slug is answered with a 301, and the server gives a 301 its own lifetime.
+    cache = CACHE_CONTROL["redirect"] if redirect else headers.get("cache-control")
+    if cache:
+        meta["CacheControl"] = cache
+    if "content-language" in headers:
+        meta["ContentLanguage"] = headers["content-language"]
+    if redirect:
+        meta["WebsiteRedirectLocation"] = redirect
+    return tuple(sorted(meta.items()))
+
+
+def wanted(export_dir: Path, manifest: Manifest) -> list[Item]:
+    """Return every file of the export (dot files aside) as an item to deploy."""
+    redirects = read_redirects(export_dir)
+    items = []
+    for name, entry in manifest.files.items():
+        if any(part.startswith(".") for part in PurePosixPath(name).parts):
+            continue
+        redirect = redirects.get(name)
+        source = manifest.files.get(entry.source) if entry.source else None
+        path = source.path if source is not None else entry.path
+        stage = stage_of(path, redirect=redirect is not None) if path else _STAGE["rest"]
+        items.append(
+            Item(
+                key=name,
+                path=path,
+                file=export_dir / name,
+                md5=entry.md5,
+                size=entry.size,
+                meta=object_meta(entry, redirect),
+                stage=stage,
+                sibling=entry.source is not None,
+            )
+        )
+    items.sort(key=lambda item: (item.stage, item.key))
+    return items
+
+
+class Target(Protocol):
+    """Where a deploy sends the export: a bucket (s3.py) or a folder (folder.py)."""
+
+    name: str  # as the user wrote it, for messages
+
+    def select(self, items: list[Item]) -> list[Item]:
+        """Return the items this kind of target holds (and how)."""
+
+    def scan(self, expected: Sequence[str]) -> None:
+        """Learn what the target holds now (raising DeployError when it cannot be reached);
+        `expected` are the keys the deploy wants there."""
+
+    def existing(self) -> Iterable[str]:
+        """Return the keys the target holds that a deploy may delete."""
+
+    def check(self, item: Item, record: SentObject | None) -> SentObject | None:
+        """Return the record of an item the target already holds as it should, else None."""
+
+    def load_state(self) -> dict[str, SentObject]:
+        """Return the state the last deploy left (empty when there is none)."""
+
+    def save_state(self, records: dict[str, SentObject]) -> None:
+        """Store the state of the target."""
+
+    def put(self, item: Item) -> SentObject:
+        """Send one item (atomically: readers see the old object or the new one)."""
+
+    def delete(self, keys: list[str]) -> None:
+        """Delete objects."""
+
+    def read(self, key: str, limit: int) -> bytes | None:
+        """Return the bytes of one object the target holds, or None when there is none
+        (raising DeployError when it cannot be read or holds more than `limit` bytes)."""
+
+
+@dataclass(frozen=True, slots=True)
+class Plan:
+    """What a deploy does: puts in the order of publication, then deletions."""
+
+    puts: list[Item]
+    deletes: list[str]
+    keep: dict[str, SentObject]  # the records of what is already right
+    present: frozenset[str]  # the keys the target holds (that a deploy may delete)
+
+
+def make_plan(
+    items: list[Item], target: Target, state: dict[str, SentObject], *, trusted: bool = False
+) -> Plan:
+    """Compare the items with what the target holds; return what to send and to delete.
+
+    A `trusted` state is taken for what the target holds, unchecked (the target was not
+    scanned): right when this deploy is the only writer, as in continuous publishing.
+    """
+    puts = []
+    keep = {}
+    for item in items:
+        record = state.get(item.key)
+        if trusted:
+            same = record is not None and (record.md5, record.meta) == (item.md5, item.meta)
+            record = record if same else None
+        else:
+            record = target.check(item, record)
+        if record is None:
+            puts.append(item)
+        else:
+            keep[item.key] = record
+    present = frozenset(state if trusted else target.existing())
+    names = {item.key for item in items}
+    deletes = sorted(key for key in present if key not in names)
+    return Plan(puts, deletes, keep, present)

@@ -1,0 +1,1 @@
+"""Catalog records to bytes, no Flask: feeds, cards, icons, oEmbed, OPML."""

@@ -1,0 +1,246 @@
+"""Static export: the served app, frozen, and brought up to date incrementally.
+
+Every URL (listed from the map of the publication, see listing.py) is requested from the app
+itself, through the same HTTP edge that serves it, so each file is byte-identical to the body
+the server sends. A manifest (manifest.py) records what each file was made from; the next
+build requests only the URLs whose inputs changed (feedsvc.export.fingerprints) and links the rest
+from the previous export. The export is built in a folder beside the target and swapped in at
+the end, so an interrupted build leaves the previous export whole. Any response other than
+200, two URLs for one file, a path leaving the folder, or a media type that its file name
+would misrepresent aborts the build and leaves the previous export untouched.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import shutil
+import tempfile
+import time
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from feedsvc.catalog import open_catalog
+from feedsvc.config.settings import Settings
+from feedsvc.export import manifest
+from feedsvc.export.fingerprints import fingerprints
+from feedsvc.export.listing import site_paths
+from feedsvc.export.manifest import Entry, Manifest
+from feedsvc.export.names import DEPLOY_FILES, BuildError, check_names, file_name
+from feedsvc.export.runner import Chunk, run
+from feedsvc.export.server_config import Exported, deploy_files
+from feedsvc.export.tree import LOCK_WAIT, TreeWriter, count_removed, exclusive, swap
+
+if TYPE_CHECKING:
+    from flask import Flask
+
+__all__ = ["BuildError", "BuildReport", "Exported", "build", "file_name"]
+
+SIBLINGS = ((".gz", "gzip"), (".br", "br"))
+
+
+@dataclass(frozen=True, slots=True)
+class BuildReport:
+    """What a build did."""
+
+    files: tuple[Exported, ...]
+    redirects: tuple[tuple[str, str], ...]
+    written: int
+    unchanged: int
+    removed: int
+    bytes: int
+    seconds: float
+    out_dir: Path = field(default=Path())
+    rendered: int = 0  # URLs requested from the app (the rest were current already)
+    full: bool = True  # no usable manifest: every URL was requested
+
+
+def _digests(settings: Settings) -> dict[str, str]:
+    catalog = open_catalog(settings.database, readonly=True)
+    try:
+        return fingerprints(catalog, settings)
+    finally:
+        catalog.close()
+
+
+def _entries(chunks: list[Chunk], digests: dict[str, str]) -> dict[str, Entry]:
+    """Return the manifest entries of what the app rendered in this build."""
+    entries: dict[str, Entry] = {}
+    for chunk in chunks:
+        for item in chunk.files:
+            digest = digests.get(item.path, "")
+            size, md5 = chunk.sums[item.name]
+            entries[item.name] = Entry(
+                item.path, digest, size, md5, item.content_type, item.headers
+            )
+            for suffix, encoding in SIBLINGS:
+                if item.name + suffix in chunk.sums:
+                    size, md5 = chunk.sums[item.name + suffix]
+                    entries[item.name + suffix] = Entry(
+                        "", digest, size, md5, item.content_type, item.headers, encoding, item.name
+                    )
+    return entries
+
+
+def build(
+    app: Flask,
+    out_dir: Path,
+    *,
+    include: Iterable[str] = (),
+    gzip: bool = False,
+    brotli: bool = False,
+    jobs: int = 1,
+    progress: Callable[[int], None] | None = None,
+    on_total: Callable[[int], None] | None = None,
+    wait: float = LOCK_WAIT,
+) -> BuildReport:
+    """Bring the export in `out_dir` up to date (atomically); return what changed.
+
+    With `jobs` > 1 the URLs to render are shared among that many worker processes, each with
+    its own app over the same catalog and settings. A build into the same folder that is under
+    way is waited for, `wait` seconds at most.
+    """
+    started = time.perf_counter()
+    settings: Settings = app.config["FEEDSVC"]
+    out_dir = out_dir.resolve()
+    include = tuple(include)
+    paths, redirects = site_paths(settings)
+    paths += list(include)
+    check_names(paths, redirects, DEPLOY_FILES)
+    if on_total is not None:
+        on_total(len(paths) + len(redirects))
+    out_dir.parent.mkdir(parents=True, exist_ok=True)
+    with exclusive(out_dir, wait):
+        digests = _digests(settings)
+        stamp = manifest.build_digest(settings, gzip=gzip, brotli=brotli, include=include)
+        old_root = out_dir if out_dir.is_dir() else None
+        previous = manifest.load(out_dir) if old_root is not None else None
+        usable = previous.files if previous is not None and previous.build == stamp else {}
+
+        def current(path: str) -> Entry | None:
+            entry = usable.get(file_name(path))
+            if entry is None or not entry.digest or entry.digest != digests.get(path):
+                return None
+            # A file removed from the export by hand is rendered again.
+            return entry if (out_dir / file_name(path)).is_file() else None
+
+        kept = {path: entry for path in paths if (entry := current(path)) is not None}
+        if len(kept) == len(paths) and not include:
+            files = [_exported(path, kept[path]) for path in paths]
+            if _up_to_date(app, settings, out_dir, usable, files, redirects):
+                # Nothing to render, add or remove: the export stands as it is.
+                if progress is not None:
+                    progress(len(paths) + len(redirects))
+                return BuildReport(
+                    files=tuple(files),
+                    redirects=tuple(redirects),
+                    written=0,
+                    unchanged=len(usable),
+                    removed=0,
+                    bytes=sum(entry.size for entry in usable.values()),
+                    seconds=time.perf_counter() - started,
+                    out_dir=out_dir,
+                    rendered=0,
+                    full=False,
+                )
+        new_root = Path(tempfile.mkdtemp(prefix=f".{out_dir.name}.build-", dir=out_dir.parent))
+        try:
+            render = [path for path in paths if path not in kept]
+            chunks = run(
+                app,
+                render,
+                new_root,
+                old_root,
+                gzip=gzip,
+                brotli=brotli,
+                jobs=jobs,
+                progress=progress,
+            )
+            entries = _entries(chunks, digests)
+            writer = TreeWriter(new_root, old_root)
+            for path, entry in kept.items():
+                name = file_name(path)
+                writer.keep(name, entry.size)
+                entries[name] = entry
+                for suffix, _encoding in SIBLINGS:
+                    sibling = usable.get(name + suffix)
+                    if sibling is not None:
+                        writer.keep(name + suffix, sibling.size)
+                        entries[name + suffix] = sibling
+            if progress is not None and kept:
+                progress(len(kept))
+            # A static host cannot answer 301: an old slug becomes a page that redirects.
+            site_url = settings.site.url
+            template = app.jinja_env.get_template("redirect.html")
+            for old, new in redirects:
+                name = file_name(old)
+                body = template.render(target=site_url + new).encode("utf-8")
+                writer.write(name, body)
+                size, md5 = writer.sums[name]
+                html = "text/html; charset=utf-8"
+                entries[name] = Entry(old, digests.get(old, ""), size, md5, html, ())
+                if progress is not None:
+                    progress(1)
+            rendered = {item.path: item for chunk in chunks for item in chunk.files}
+            files = [rendered.get(path) or _exported(path, kept[path]) for path in paths]
+            extra = deploy_files(files, redirects, site_url=site_url, root=str(out_dir))
+            for name, body in extra.items():
+                writer.write(name, body)
+                size, md5 = writer.sums[name]
+                entries[name] = Entry("", "", size, md5, "text/plain; charset=utf-8", ())
+            writer.write(manifest.NAME, Manifest(stamp, entries).to_bytes())
+            written = {name for chunk in chunks for name in chunk.names} | set(writer.names)
+            if usable:  # what the old tree held is in its manifest: no need to walk it
+                removed = len((set(usable) | {manifest.NAME}) - written)
+            else:
+                removed = count_removed(old_root, written)
+            swap(new_root, out_dir)
+        except BaseException:
+            shutil.rmtree(new_root, ignore_errors=True)
+            raise
+    return BuildReport(
+        files=tuple(files),
+        redirects=tuple(redirects),
+        written=writer.written + sum(chunk.written for chunk in chunks),
+        unchanged=writer.unchanged + sum(chunk.unchanged for chunk in chunks),
+        removed=removed,
+        bytes=writer.bytes + sum(chunk.bytes for chunk in chunks),
+        seconds=time.perf_counter() - started,
+        out_dir=out_dir,
+        rendered=len(render),
+        full=not usable,
+    )
+
+
+def _exported(path: str, entry: Entry) -> Exported:
+    media_type = entry.content_type.split(";", 1)[0].strip()
+    return Exported(path, file_name(path), media_type, entry.content_type, entry.headers)
+
+
+def _up_to_date(
+    app: Flask,
+    settings: Settings,
+    out_dir: Path,
+    usable: dict[str, Entry],
+    files: list[Exported],
+    redirects: list[tuple[str, str]],
+) -> bool:
+    """Return whether the export already holds exactly what this build would write, when every
+    URL is current: the same files, redirect pages and deploy files, nothing to remove."""
+    wanted = {item.name for item in files} | set(DEPLOY_FILES)
+    wanted |= {item.name + suffix for item in files for suffix, _ in SIBLINGS} & set(usable)
+    wanted |= {file_name(old) for old, _new in redirects}
+    if wanted != set(usable):
+        return False
+    template = app.jinja_env.get_template("redirect.html")
+    bodies = {
+        file_name(old): template.render(target=settings.site.url + new).encode("utf-8")
+        for old, new in redirects
+    }
+    extra = deploy_files(files, redirects, site_url=settings.site.url, root=str(out_dir))
+    bodies |= extra
+    return all(
+        hashlib.md5(body, usedforsecurity=False).hexdigest() == usable[name].md5
+        for name, body in bodies.items()
+    )

@@ -1,0 +1,1 @@
+"""The running processes: the writer, its supervisor, the production server."""

@@ -1,0 +1,1 @@
+"""Helpers that know nothing of feedsvc: atomic files, locks, workers, dates."""

@@ -1,0 +1,157 @@
+"""Clients read the same thing: tombstones that are not the feed's link, distinct RSS dates in
+feed order, bounded summaries everywhere, plain text the W3C validator accepts, the oEmbed
+author from the article. Read back with feedparser, reader, extruct and lxml."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import replace
+from datetime import timedelta
+from email.utils import parsedate_to_datetime
+from itertools import pairwise
+from pathlib import Path
+
+import feedparser
+import pytest
+from flask.testing import FlaskClient
+from lxml import etree, html
+
+from feedsvc.articles.text_format import SUMMARY_CHARS, bounded_summary
+from feedsvc.catalog import Catalog, Tombstone
+from feedsvc.documents.feeds import build_atom, build_rss
+from tests.conftest import T0, run_ingest
+from tests.documents.test_feeds import RECORDS, info, record
+
+AT = "{http://purl.org/atompub/tombstones/1.0}"
+GONE = Tombstone("tag:news.example.org,2024-03-01:009", T0, "/articles/gone/")
+WORDS = " ".join(f"word{n}" for n in range(120))  # about 800 characters
+TRICKY = "Tom & Jerry: R&D, x < y, use <b> for bold"
+
+
+def test_a_tombstone_is_never_taken_for_the_feeds_link(tmp_path: Path) -> None:
+    body = build_atom(replace(info(), tombstones=(GONE,)), RECORDS)
+    assert b"ns0" not in body
+    assert b'xmlns:at="http://purl.org/atompub/tombstones/1.0"' in body.split(b">", 2)[1]
+    parsed = feedparser.parse(body)
+    assert not parsed.bozo
+    assert parsed.feed.link == "https://news.example.org/"
+    assert "/articles/gone/" not in body.decode()
+    (deleted,) = etree.fromstring(body).iter(f"{AT}deleted-entry")
+    assert deleted.attrib == {"ref": GONE.entry_id, "when": "2024-03-01T09:30:00+00:00"}
+
+    from reader import make_reader
+
+    path = tmp_path / "atom.xml"
+    path.write_bytes(body)
+    reader = make_reader(str(tmp_path / "reader.sqlite"), feed_root=str(tmp_path))
+    try:
+        reader.add_feed("file:atom.xml")
+        reader.update_feeds()
+        feed = reader.get_feed("file:atom.xml")
+        assert feed.last_exception is None
+        assert feed.link == "https://news.example.org/"
+    finally:
+        reader.close()
+
+
+def rss_dates(body: bytes) -> list[str]:
+    return [item.findtext("pubDate") for item in etree.fromstring(body).iter("item")]
+
+
+def test_rss_dates_are_distinct_and_in_feed_order() -> None:
+    # One ingest: successive microseconds in the same second (newest first), then an older one.
+    same = [replace(record(n), published=T0 + timedelta(microseconds=10 - n)) for n in range(1, 5)]
+    older = replace(record(9), published=T0 - timedelta(seconds=2, microseconds=1))
+    body = build_rss(info("rss.xml"), [*same, older])
+    assert rss_dates(body) == [
+        "Fri, 01 Mar 2024 09:30:00 +0000",
+        "Fri, 01 Mar 2024 09:29:59 +0000",
+        "Fri, 01 Mar 2024 09:29:58 +0000",
+        "Fri, 01 Mar 2024 09:29:57 +0000",
+        "Fri, 01 Mar 2024 09:29:56 +0000",  # its own 09:29:57 is taken: one second earlier
+    ]
+    parsed = feedparser.parse(body)
+    stamps = [entry.published_parsed for entry in parsed.entries]
+    assert stamps == sorted(set(stamps), reverse=True)
+    times = [parsedate_to_datetime(d) for d in rss_dates(body)]
+    assert all(a > b for a, b in pairwise(times))
+    # Dates already distinct are written as they are.
+    assert rss_dates(build_rss(info("rss.xml"), RECORDS)) == [
+        "Fri, 01 Mar 2024 12:30:00 +0000",
+        "Fri, 01 Mar 2024 11:30:00 +0000",
+        "Fri, 01 Mar 2024 10:30:00 +0000",
+    ]
+
+
+def test_summary_rule() -> None:
+    short = "A short first paragraph."
+    assert bounded_summary(None, (short, "More.")) == short
+    long = bounded_summary(None, (WORDS, "More."))
+    assert long.endswith("…")
+    assert len(long) <= SUMMARY_CHARS + 1
+    assert len(long) >= SUMMARY_CHARS - 10
+    assert WORDS.startswith(long[:-1])
+    assert WORDS[len(long) - 1] == " "  # cut where a word ends
+    assert bounded_summary("x" * 900, (WORDS,)) == "x" * 900  # front matter wins untouched
+    unbroken = "東" * 400
+    assert bounded_summary(None, (unbroken,)) == "東" * (SUMMARY_CHARS - 1) + "…"
+
+
+def test_one_summary_in_feeds_pages_and_embeds(
+    client: FlaskClient, catalog: Catalog, seeds: Path
+) -> None:
+    (seeds / "010_long.txt").write_text(f"Science\n\nLong story\n\n{WORDS}\n\nMore.\n", "utf-8")
+    run_ingest(catalog, seeds, now=T0 + timedelta(hours=1))
+    record_ = catalog.lookup("long-story").record
+    assert record_ is not None
+    summary = record_.summary
+    assert summary == bounded_summary(None, (WORDS,))
+    atom = feedparser.parse(client.get("/feeds/atom.xml").data)
+    assert next(e for e in atom.entries if e.title == "Long story").summary == summary
+    rss = etree.fromstring(client.get("/feeds/rss.xml").data)
+    item = next(i for i in rss.iter("item") if i.findtext("title") == "Long story")
+    assert item.findtext("description") == summary  # no character that HTML escapes
+    items = json.loads(client.get("/feeds/feed.json").data)["items"]
+    assert next(i for i in items if i["title"] == "Long story")["summary"] == summary
+    page = html.fromstring(client.get("/articles/long-story/").data)
+    for query in (
+        "//meta[@name='description']/@content",
+        "//meta[@property='og:description']/@content",
+        "//meta[@name='twitter:description']/@content",
+    ):
+        assert page.xpath(f"string({query})") == summary, query
+    ld = json.loads(page.xpath("string(//script[@type='application/ld+json'])"))
+    assert ld["description"] == summary
+    front = html.fromstring(client.get("/sections/science/").data)
+    assert summary in front.text_content()
+    embed = html.fromstring(client.get("/articles/long-story/embed/").data)
+    assert summary in embed.text_content()
+
+
+@pytest.mark.parametrize("build", [build_atom, build_rss])
+def test_plain_text_reads_back_and_uses_hex_references(build: object) -> None:
+    records = [record(1, title=TRICKY, paragraphs=(TRICKY, "More."))]
+    body = build(info(), records)  # type: ignore[operator]
+    assert b"&amp;" not in body  # the validator's CharacterData
+    assert b"&lt;" not in body
+    assert b"&#x26;" in body
+    assert b"&#x3C;" in body
+    parsed = feedparser.parse(body)
+    assert not parsed.bozo
+    assert parsed.entries[0].title == TRICKY
+    root = etree.fromstring(body)
+    texts = [el.text for el in root.iter() if el.text and el.text.startswith("Tom")]
+    assert TRICKY in texts  # XML readers (reader, newsboat) get the very same title
+    if build is build_atom:  # RSS <description> is HTML: the escaped text (as before)
+        assert parsed.entries[0].summary == TRICKY
+
+
+def test_oembed_author_is_the_articles(client: FlaskClient, catalog: Catalog, seeds: Path) -> None:
+    (seeds / "010_jane.txt").write_text(
+        "---\nauthor: Jane Doe\n---\nScience\n\nJane's story\n\nBody.\n", "utf-8"
+    )
+    run_ingest(catalog, seeds, now=T0 + timedelta(hours=1))
+    for path in ("/articles/janes-story/oembed.json", "/articles/a-comet-returns/oembed.json"):
+        doc = client.get(path).get_json()
+        expected = "Jane Doe" if "jane" in path else "feedsvc newsroom"
+        assert doc["author_name"] == expected
