@@ -56,6 +56,15 @@ class AddressInUse(FeedsvcError):
         self.holder = holder
 
 
+class MissingExtra(FeedsvcError):
+    """A feature needs an optional dependency that is not installed: says which extra brings it."""
+
+    def __init__(self, feature: str, package: str, extra: str) -> None:
+        super().__init__(f"{feature} needs {package}: pip install 'feedsvc[{extra}]'")
+        self.package = package
+        self.extra = extra
+
+
 class DeployError(FeedsvcError):
     """An export cannot be sent to a deploy target (bad credentials, no such bucket, an
     unreachable endpoint, too many deletions, ...)."""

@@ -71,9 +71,10 @@ def deploy(
     catalog lacks keep the ids and dates it gave them, so a fresh machine (a CI runner, no
     catalog) deploys the same ids as the last one.
     """
-    from feedsvc.deploy import adopting, open_target
+    from feedsvc.deploy import adopting, open_target, require_extra
     from feedsvc.deploy import deploy as send
 
+    require_extra(target)  # before a build: say at once which extra an s3:// target needs
     logging.getLogger("botocore").setLevel(logging.WARNING)  # it logs where it found keys
     settings = settings_of(ctx)
     export_dir = settings.export_dir

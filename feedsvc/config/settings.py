@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+import importlib.util
 import os
 import tempfile
 from collections.abc import Callable, Mapping
@@ -12,7 +13,7 @@ from typing import Any
 from urllib.parse import urlsplit
 
 from feedsvc.config import values
-from feedsvc.errors import ConfigError
+from feedsvc.errors import ConfigError, MissingExtra
 
 ENV_PREFIX = "FEEDSVC_"
 DEFAULT_SITE_URL = "http://127.0.0.1:8000"
@@ -205,4 +206,15 @@ def load_settings(
             site[target.removeprefix("site.")] = parsed
         else:
             top[target] = parsed
-    return replace(Settings(), site=Site(**site), **top)
+    settings = replace(Settings(), site=Site(**site), **top)
+    _check_extras(settings)
+    return settings
+
+
+def _check_extras(settings: Settings) -> None:
+    """Refuse settings whose optional dependency is not installed, saying which extra to install."""
+    if settings.fediverse and importlib.util.find_spec("cryptography") is None:
+        raise MissingExtra("FEEDSVC_FEDIVERSE", "cryptography", "fediverse")
+    target = settings.deploy_target or ""
+    if target.startswith("s3://") and importlib.util.find_spec("boto3") is None:
+        raise MissingExtra("FEEDSVC_DEPLOY=s3://", "boto3", "s3")

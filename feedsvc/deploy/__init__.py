@@ -10,6 +10,7 @@ again. One deploy or build of an export at a time (the export's lock).
 
 from __future__ import annotations
 
+import importlib.util
 import time
 from collections.abc import Callable
 from concurrent.futures import Future, ThreadPoolExecutor, as_completed
@@ -20,18 +21,26 @@ from typing import Literal
 
 from feedsvc.deploy.folder import FolderTarget
 from feedsvc.deploy.plan import STAGES, Item, Plan, Target, make_plan, wanted
-from feedsvc.deploy.s3 import SCHEME, S3Target
 from feedsvc.deploy.state import SentObject
-from feedsvc.errors import DeployError
+from feedsvc.errors import DeployError, MissingExtra
 from feedsvc.export.manifest import load
 from feedsvc.export.tree import LOCK_WAIT, exclusive
 
-__all__ = ["MAX_DELETES", "STAGES", "DeployAction", "DeployReport", "deploy", "open_target"]
+__all__ = [
+    "MAX_DELETES",
+    "STAGES",
+    "DeployAction",
+    "DeployReport",
+    "deploy",
+    "open_target",
+    "require_extra",
+]
 
 # Deletions a deploy makes without being told it may: far above what a day's news removes (an
 # article is five objects), far below what a wrong target or export would (all of it).
 MAX_DELETES = 1000
 CONNECTIONS = 8  # requests in flight to a bucket
+S3_SCHEME = "s3://"  # deploy/s3.py's targets (imported only for them: boto3 is an extra)
 
 
 @dataclass(frozen=True, slots=True)
@@ -68,9 +77,21 @@ class DeployReport:
         return self.count("delete")
 
 
+def require_extra(target: str) -> None:
+    """Raise MissingExtra now when `target` needs an optional package that is not installed."""
+    if target.startswith(S3_SCHEME) and importlib.util.find_spec("boto3") is None:
+        raise MissingExtra("deploying to s3://", "boto3", "s3")
+
+
 def open_target(target: str, export_dir: Path, *, endpoint_url: str | None = None) -> Target:
     """Return the target a TARGET argument names: s3://BUCKET[/PREFIX] or a folder."""
-    if target.startswith(SCHEME):
+    if target.startswith(S3_SCHEME):
+        try:
+            from feedsvc.deploy.s3 import S3Target  # boto3: the s3 extra
+        except ModuleNotFoundError as exc:
+            if exc.name not in ("boto3", "botocore"):
+                raise
+            raise MissingExtra("deploying to s3://", "boto3", "s3") from None
         return S3Target(target, endpoint_url=endpoint_url, connections=CONNECTIONS)
     if "://" in target:
         raise DeployError(target, "is neither s3://BUCKET[/PREFIX] nor a folder")

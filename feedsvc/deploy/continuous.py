@@ -19,7 +19,7 @@ from feedsvc.config.settings import Settings
 from feedsvc.errors import FeedsvcError
 
 if TYPE_CHECKING:
-    from flask import Flask
+    from feedsvc.web.frozen import WebApp
 
 log = logging.getLogger(__name__)
 
@@ -38,7 +38,7 @@ class Publisher:
         self.target = settings.deploy_target
         self.ping = ping
         self.heartbeat = heartbeat or (lambda: None)
-        self._app: Flask | None = None
+        self._app: WebApp | None = None
         self._feeds: list[str] = []
         self.failures = 0  # in a row
         self.state: dict[str, Any] = {
@@ -60,11 +60,11 @@ class Publisher:
                 self._feeds.append(feed)
         self.state["deploy_backlog_since"] = self.state["deploy_backlog_since"] or time.time()
 
-    def _app_for_export(self) -> Flask:
+    def _app_for_export(self) -> WebApp:
         if self._app is None:
-            from feedsvc.web.app import create_app
+            from feedsvc.web.frozen import app_for
 
-            self._app = create_app(settings=replace(self.settings, access_log=False))
+            self._app = app_for(replace(self.settings, access_log=False))
         return self._app
 
     def publish(self) -> bool:

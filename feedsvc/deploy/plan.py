@@ -43,46 +43,29 @@ STAGES = (
     "record",
 )
 _STAGE = {name: number for number, name in enumerate(STAGES)}
-_ROOTS = tuple(urlmap.scope_shape(kind) for kind in urlmap.SCOPE_FOLDERS)  # sections, tags, authors
-_LISTS = frozenset({"/", "/page/:page/", *_ROOTS, *(root + "page/:page/" for root in _ROOTS)})
-_FEEDS = frozenset(
-    folder + name for folder in ("/feeds/", *_ROOTS) for name in urlmap.FEED_FILENAMES
-)
-_SUBSCRIBE = frozenset(urlmap.subscribe(root) for root in ("/", *_ROOTS))
-_SINGLES = {
-    urlmap.FEEDS_PAGE: "feeds page",
-    urlmap.SITEMAP: "sitemap",
-    urlmap.OPML: "opml",
-    urlmap.ROBOTS: "robots",
+# The stage of each kind of path the URL map tells apart.
+_STAGE_OF_KIND = {
+    "asset": "assets",
+    "image": "cards",
+    "card": "cards",
+    "article": "articles",
+    "archive": "archives",
+    "subscribe": "subscribe pages",
+    "list": "lists",
+    "feed": "feeds",
+    "sitemap part": "sitemap parts",
+    "feeds page": "feeds page",
+    "sitemap": "sitemap",
+    "opml": "opml",
+    "robots": "robots",
+    "other": "rest",
+    "record": "record",
 }
 
 
 def stage_of(path: str, *, redirect: bool = False) -> int:
     """Return the stage of publication of the file answering a URL path."""
-    shape = urlmap.shape_of(path)
-    if redirect:
-        name = "redirects"
-    elif path == urlmap.RECORD:
-        name = "record"
-    elif path.startswith(urlmap.static("")):
-        name = "assets"
-    elif path.startswith(urlmap.image("")):
-        name = "cards"
-    elif shape.startswith("/articles/:slug/"):
-        name = "cards" if path.endswith(".png") else "articles"
-    elif "/archive/:block/" in shape:
-        name = "archives"
-    elif shape in _SUBSCRIBE:
-        name = "subscribe pages"
-    elif shape in _LISTS:
-        name = "lists"
-    elif shape in _FEEDS:
-        name = "feeds"
-    elif path.startswith(urlmap.sitemap_part(1).rsplit("/", 1)[0] + "/"):
-        name = "sitemap parts"
-    else:
-        name = _SINGLES.get(path, "rest")
-    return _STAGE[name]
+    return _STAGE["redirects" if redirect else _STAGE_OF_KIND[urlmap.path_kind(path)]]
 
 
 @dataclass(frozen=True, slots=True)

@@ -37,7 +37,7 @@ from feedsvc.deploy.state import STATE_NAME, SentObject, decode, encode
 from feedsvc.errors import DeployError
 from feedsvc.export.names import DEPLOY_FILES
 
-SCHEME = "s3://"
+SCHEME = "s3://"  # feedsvc.deploy.S3_SCHEME, without importing boto3
 _CREDENTIALS = frozenset(
     {
         "InvalidAccessKeyId",

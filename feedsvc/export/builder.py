@@ -19,7 +19,6 @@ import time
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING
 
 from feedsvc.catalog import open_catalog
 from feedsvc.config.settings import Settings
@@ -31,9 +30,7 @@ from feedsvc.export.names import DEPLOY_FILES, BuildError, check_names, file_nam
 from feedsvc.export.runner import Chunk, run
 from feedsvc.export.server_config import Exported, deploy_files
 from feedsvc.export.tree import LOCK_WAIT, TreeWriter, count_removed, exclusive, swap
-
-if TYPE_CHECKING:
-    from flask import Flask
+from feedsvc.web.frozen import WebApp, redirect_page, settings_of
 
 __all__ = ["BuildError", "BuildReport", "Exported", "build", "file_name"]
 
@@ -84,7 +81,7 @@ def _entries(chunks: list[Chunk], digests: dict[str, str]) -> dict[str, Entry]:
 
 
 def build(
-    app: Flask,
+    app: WebApp,
     out_dir: Path,
     *,
     include: Iterable[str] = (),
@@ -102,7 +99,7 @@ def build(
     way is waited for, `wait` seconds at most.
     """
     started = time.perf_counter()
-    settings: Settings = app.config["FEEDSVC"]
+    settings = settings_of(app)
     out_dir = out_dir.resolve()
     include = tuple(include)
     paths, redirects = site_paths(settings)
@@ -172,10 +169,9 @@ def build(
                 progress(len(kept))
             # A static host cannot answer 301: an old slug becomes a page that redirects.
             site_url = settings.site.url
-            template = app.jinja_env.get_template("redirect.html")
             for old, new in redirects:
                 name = file_name(old)
-                body = template.render(target=site_url + new).encode("utf-8")
+                body = redirect_page(app, site_url + new)
                 writer.write(name, body)
                 size, md5 = writer.sums[name]
                 html = "text/html; charset=utf-8"
@@ -219,7 +215,7 @@ def _exported(path: str, entry: Entry) -> Exported:
 
 
 def _up_to_date(
-    app: Flask,
+    app: WebApp,
     settings: Settings,
     out_dir: Path,
     usable: dict[str, Entry],
@@ -233,11 +229,7 @@ def _up_to_date(
     wanted |= {file_name(old) for old, _new in redirects}
     if wanted != set(usable):
         return False
-    template = app.jinja_env.get_template("redirect.html")
-    bodies = {
-        file_name(old): template.render(target=settings.site.url + new).encode("utf-8")
-        for old, new in redirects
-    }
+    bodies = {file_name(old): redirect_page(app, settings.site.url + new) for old, new in redirects}
     extra = deploy_files(files, redirects, site_url=settings.site.url, root=str(out_dir))
     bodies |= extra
     return all(

@@ -284,10 +284,10 @@ def _sitemaps(
     if not parts:
         found[urlmap.SITEMAP] = _digest(shown)
         return
-    size = urlmap.SITEMAP_PART_SIZE
     index = []
     for number in range(1, parts + 1):
-        part = shown[(number - 1) * size : number * size]
+        first, last = urlmap.sitemap_part_bounds(number)
+        part = shown[first:last]
         found[urlmap.sitemap_part(number)] = _digest(part)
         index.append(max(stamp for _path, stamp in part))
     found[urlmap.SITEMAP] = _digest(index)

@@ -8,7 +8,6 @@ from collections.abc import Callable, Sequence
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING
 
 from feedsvc.config.settings import Settings
 from feedsvc.export.names import COMPRESSIBLE, BuildError, check_type, file_name
@@ -16,9 +15,7 @@ from feedsvc.export.server_config import Exported
 from feedsvc.export.tree import TreeWriter
 from feedsvc.support.compress import brotli_bytes, gzip_bytes
 from feedsvc.support.workers import exit_with_parent
-
-if TYPE_CHECKING:
-    from flask import Flask
+from feedsvc.web.frozen import Client, WebApp, app_for, settings_of
 
 # Response headers a web server should repeat for the exported file (per-file validators and
 # lengths are the server's own business).
@@ -47,7 +44,7 @@ class Chunk:
 
 
 def export_paths(
-    app: Flask,
+    app: WebApp,
     paths: Sequence[str],
     new_root: Path,
     old_root: Path | None,
@@ -58,20 +55,14 @@ def export_paths(
     """Request each path from the app and write its body (and compressed siblings)."""
     writer = TreeWriter(new_root, old_root)
     files: list[Exported] = []
-    client = app.test_client()
+    client = Client(app)
     for path in paths:
         name = file_name(path)
-        with client.get(path) as response:
-            if response.status_code != 200:
-                raise BuildError(path, f"answered {response.status} instead of 200 OK")
-            body = response.get_data()
-            media_type = response.mimetype or ""
-            content_type = response.content_type or ""
-            kept = tuple(
-                (header, response.headers[header])
-                for header in KEPT_HEADERS
-                if header in response.headers
-            )
+        answer = client.get(path, KEPT_HEADERS)
+        if answer.status_code != 200:
+            raise BuildError(path, f"answered {answer.status} instead of 200 OK")
+        body, media_type, content_type = answer.body, answer.media_type, answer.content_type
+        kept = answer.headers
         check_type(path, name, media_type)
         writer.write(name, body)
         if Path(name).suffix in COMPRESSIBLE and len(body) >= 256:
@@ -83,7 +74,7 @@ def export_paths(
     return Chunk(files, writer.names, writer.sums, writer.written, writer.unchanged, writer.bytes)
 
 
-_WORKER_APP: Flask | None = None
+_WORKER_APP: WebApp | None = None
 
 
 def _export_in_worker(
@@ -95,16 +86,14 @@ def _export_in_worker(
     brotli: bool,
 ) -> Chunk:
     """Export a share of the paths in a worker process, with its own app."""
-    from feedsvc.web.app import create_app
-
     global _WORKER_APP
     if _WORKER_APP is None:
-        _WORKER_APP = create_app(settings=settings)
+        _WORKER_APP = app_for(settings)
     return export_paths(_WORKER_APP, paths, new_root, old_root, gzip=gzip, brotli=brotli)
 
 
 def run(
-    app: Flask,
+    app: WebApp,
     paths: list[str],
     new_root: Path,
     old_root: Path | None,
@@ -123,7 +112,7 @@ def run(
             if progress is not None:
                 progress(len(part))
         return chunks
-    settings: Settings = app.config["FEEDSVC"]
+    settings = settings_of(app)
     context = multiprocessing.get_context("spawn")
     with ProcessPoolExecutor(
         max_workers=jobs, mp_context=context, initializer=exit_with_parent

@@ -73,12 +73,7 @@ def section_actor(settings: Settings, slug: str, name: str) -> Actor:
 
 def actor_by_id(settings: Settings, url: str) -> tuple[str | None] | None:
     """Return (section slug or None,) when `url` is one of the publication's actor ids."""
-    site = settings.site
-    if url == site.absolute(urlmap.actor(None)):
-        return (None,)
-    prefix, suffix = site.absolute("/sections/"), "/actor.json"
-    if url.startswith(prefix) and url.endswith(suffix):
-        slug = url[len(prefix) : -len(suffix)]
-        if slug and "/" not in slug and urlmap.actor(slug) == f"/sections/{slug}{suffix}":
-            return (slug,)
-    return None
+    site_url = settings.site.url
+    if not url.startswith(site_url):
+        return None
+    return urlmap.actor_section(url.removeprefix(site_url))

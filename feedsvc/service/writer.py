@@ -29,7 +29,6 @@ from feedsvc.deploy.continuous import Publisher
 from feedsvc.deploy.websub import HubNotifier
 from feedsvc.documents.feeds import FORMATS
 from feedsvc.errors import FeedsvcError
-from feedsvc.fediverse.delivery import start_worker
 from feedsvc.health import WRITER, write_state
 
 log = logging.getLogger(__name__)
@@ -238,7 +237,11 @@ def watch_forever(
     writer = Writer(settings, notifier, heartbeat)
     writer.known = known
     # Issue 16: fediverse deliveries run here, in the writer process, never in a web worker.
-    deliveries = start_worker(settings)
+    deliveries = None
+    if settings.fediverse:  # cryptography (the fediverse extra) is loaded only then
+        from feedsvc.fediverse.delivery import start_worker
+
+        deliveries = start_worker(settings)
     # Outside the main thread (tests) the caller stops it through stop_event instead.
     with contextlib.suppress(ValueError):
         signal.signal(signal.SIGTERM, lambda *_: writer.stop_event.set())

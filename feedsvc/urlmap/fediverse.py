@@ -10,7 +10,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Iterator
 
 from feedsvc.urlmap.paths import ScopeCounts
-from feedsvc.urlmap.shapes import RULES, pages
+from feedsvc.urlmap.shapes import RULES, SCOPE_FOLDERS, pages
 
 __all__ = [
     "INBOX",
@@ -18,6 +18,7 @@ __all__ = [
     "NODEINFO_LINKS",
     "WEBFINGER",
     "actor",
+    "actor_section",
     "ap_object",
     "fediverse_folder",
     "fediverse_paths",
@@ -58,6 +59,17 @@ def fediverse_folder(section_slug: str | None) -> str:
 def actor(section_slug: str | None) -> str:
     """Return the path of the site's (None) or a section's actor document."""
     return fediverse_folder(section_slug) + "actor.json"
+
+
+def actor_section(path: str) -> tuple[str | None] | None:
+    """Return (section slug or None for the site,) when `path` is one of the actor documents."""
+    if path == actor(None):
+        return (None,)
+    folder = f"/{SCOPE_FOLDERS['section']}/"
+    slug = path.removeprefix(folder).removesuffix("/actor.json")
+    if path.startswith(folder) and slug and "/" not in slug and actor(slug) == path:
+        return (slug,)
+    return None
 
 
 def outbox(section_slug: str | None, number: int | None = None) -> str:

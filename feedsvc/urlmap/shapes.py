@@ -77,6 +77,11 @@ def block_places(block: int, size: int) -> tuple[int, int]:
     return first, first + size - 1
 
 
+def sitemap_part_bounds(number: int) -> tuple[int, int]:
+    """Return where sitemap part `number` starts and ends in the list of all its URLs."""
+    return (number - 1) * SITEMAP_PART_SIZE, number * SITEMAP_PART_SIZE
+
+
 def sitemap_parts(entries: int) -> int:
     """Return how many sitemap parts `entries` URLs need (0: one plain sitemap)."""
     return -(-entries // SITEMAP_PART_SIZE) if entries > SITEMAP_PART_SIZE else 0
@@ -185,14 +190,15 @@ def scope_shape(kind: str) -> str:
 
 
 # Path segments that vary, as the :placeholders of `_headers` and the nginx config.
+ARTICLE_SHAPE, PAGE_SHAPE, ARCHIVE_SHAPE = "/articles/:slug/", "page/:page/", "/archive/:block/"
 PLACEHOLDERS: tuple[tuple[re.Pattern[str], str], ...] = (
-    (re.compile(r"^/articles/[^/]+/"), "/articles/:slug/"),
+    (re.compile(r"^/articles/[^/]+/"), ARTICLE_SHAPE),
     *(
         (re.compile(f"^/{folder}/[^/]+/"), scope_shape(kind))
         for kind, folder in SCOPE_FOLDERS.items()
     ),
-    (re.compile(r"/page/\d+/$"), "/page/:page/"),
-    (re.compile(r"/archive/\d+/"), "/archive/:block/"),
+    (re.compile(r"/page/\d+/$"), "/" + PAGE_SHAPE),
+    (re.compile(r"/archive/\d+/"), ARCHIVE_SHAPE),
 )
 
 
@@ -214,3 +220,38 @@ def feed_id_name(section_slug: str | None, *, kind: str = "section") -> str:
 def redirect(old_slug: str, new_slug: str) -> tuple[str, str]:
     """Return (old path, new path) of a renamed article."""
     return article(old_slug), article(new_slug)
+
+
+_ROOTS = tuple(scope_shape(kind) for kind in SCOPE_FOLDERS)  # sections, tags, authors
+_SUBSCRIBE = frozenset(subscribe(root) for root in ("/", *_ROOTS))
+_LISTS = frozenset({"/", "/" + PAGE_SHAPE, *_ROOTS, *(root + PAGE_SHAPE for root in _ROOTS)})
+_FEEDS = frozenset(
+    folder + name for folder in (feeds_folder(None), *_ROOTS) for name in FEED_FILENAMES
+)
+_SINGLES = {FEEDS_PAGE: "feeds page", SITEMAP: "sitemap", OPML: "opml", ROBOTS: "robots"}
+
+
+def path_kind(path: str) -> str:
+    """Return what a site path serves: "asset", "image", "card", "article" (its page, embed
+    card and oEmbed), "archive", "subscribe", "list", "feed", "sitemap part", "feeds page",
+    "sitemap", "opml", "robots", "record" (the deployed record), or "other"."""
+    shape = shape_of(path)
+    if path == RECORD:
+        return "record"
+    if path.startswith(static("")):
+        return "asset"
+    if path.startswith(image("")):
+        return "image"
+    if shape.startswith(ARTICLE_SHAPE):
+        return "card" if path.endswith(".png") else "article"
+    if ARCHIVE_SHAPE in shape:
+        return "archive"
+    if shape in _SUBSCRIBE:
+        return "subscribe"
+    if shape in _LISTS:
+        return "list"
+    if shape in _FEEDS:
+        return "feed"
+    if path.startswith(sitemap_part(1).rsplit("/", 1)[0] + "/"):
+        return "sitemap part"
+    return _SINGLES.get(path, "other")

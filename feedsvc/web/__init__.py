@@ -8,6 +8,7 @@ from flask import Flask, Request, Response, current_app, render_template, reques
 from werkzeug.exceptions import HTTPException, InternalServerError, MethodNotAllowed
 from werkzeug.routing import MapAdapter
 
+from feedsvc import urlmap
 from feedsvc.documents import headers
 from feedsvc.errors import CatalogError, NotFound
 from feedsvc.web import (
@@ -49,7 +50,7 @@ class SiteFlask(Flask):
 
 
 def _error(code: int, title: str, message: str) -> Response:
-    if request.path.endswith(_DOCUMENT_SUFFIXES) or request.path == "/oembed":
+    if request.path.endswith(_DOCUMENT_SUFFIXES) or request.path == urlmap.OEMBED:
         response = Response(f"{code} {title}: {message}\n", status=code, mimetype="text/plain")
     else:
         try:

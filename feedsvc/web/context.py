@@ -37,7 +37,7 @@ def publication() -> Publication:
 
 
 def cache_control(kind: headers.Kind) -> str:
-    """Return the Cache-Control value for a kind of response (feedsvc/documents/headers.py decides)."""
+    """Return the Cache-Control value for a kind of response (documents/headers.py decides)."""
     return headers.HeaderPolicy.of(settings()).cache_control(kind)
 
 

@@ -134,8 +134,7 @@ def _sitemap_part(head: list[tuple[str, datetime]], number: int) -> list[tuple[s
     """Return entries number*PART_SIZE.. of [front, sections, articles oldest first], read from
     the catalog a part at a time (a worker never holds every article's URL)."""
     site = settings().site
-    size = urlmap.SITEMAP_PART_SIZE
-    first, last = (number - 1) * size, number * size
+    first, last = urlmap.sitemap_part_bounds(number)
     entries = head[first:last]
     offset = max(0, first - len(head))
     limit = last - first - len(entries)

@@ -334,9 +334,9 @@ def test_reader_library_subscribes_to_every_site_feed(served_corpus: str, tmp_pa
 def test_large_sitemaps_become_an_index_of_parts(
     client: FlaskClient, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    import feedsvc.urlmap
+    import feedsvc.urlmap.shapes
 
-    monkeypatch.setattr(feedsvc.urlmap, "SITEMAP_PART_SIZE", 20)
+    monkeypatch.setattr(feedsvc.urlmap.shapes, "SITEMAP_PART_SIZE", 20)
     ns = {"s": "http://www.sitemaps.org/schemas/sitemap/0.9"}
     index = etree.fromstring(client.get("/sitemap.xml").data)
     assert index.tag == "{http://www.sitemaps.org/schemas/sitemap/0.9}sitemapindex"
