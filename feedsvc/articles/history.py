@@ -22,11 +22,21 @@ import os
 import shutil
 import subprocess
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import datetime
 from pathlib import Path
 
+from feedsvc.articles.git_log import LOG_ARGS, FileDates, dates_of, uncommitted
 from feedsvc.errors import FeedsvcError
+
+__all__ = [
+    "GIT_TIMEOUT",
+    "FileDates",
+    "History",
+    "HistoryError",
+    "ShallowHistory",
+    "read_history",
+    "work_tree",
+]
 
 # A history of 100,000 commits is read in a few seconds; past this, something is wrong.
 GIT_TIMEOUT = 120.0
@@ -56,19 +66,6 @@ class HistoryError(FeedsvcError):
 
 class ShallowHistory(HistoryError):
     """A date was asked of a shallow clone, which would give a wrong one."""
-
-
-@dataclass(frozen=True, slots=True)
-class FileDates:
-    """What the history says of one article file."""
-
-    published: datetime  # the commit that added it (following renames)
-    updated: datetime | None  # the last commit that changed it; None: uncommitted changes
-    first_name: str  # the name it was added under (a renamed article keeps its first id)
-
-
-def _when(seconds: bytes) -> datetime:
-    return datetime.fromtimestamp(int(seconds), UTC)
 
 
 class History:
@@ -140,7 +137,7 @@ def read_history(folder: Path, *, timeout: float = GIT_TIMEOUT) -> History | Non
     files, first = _files_at(run, where, head, shallow, prefix)
     dates = dict(files)
     status = run("status", "--porcelain=v1", "-z", "--untracked-files=all", "--no-renames", ".")
-    for name in _uncommitted(status, prefix):
+    for name in uncommitted(status, prefix):
         if name in dates:
             dates[name] = FileDates(dates[name].published, None, dates[name].first_name)
     return History(folder, dates, shallow=shallow, first=first)
@@ -159,22 +156,16 @@ def _files_at(
         and kept[1] == shallow
         and run.ok("merge-base", "--is-ancestor", kept[0], head)
     ):
-        files, first = _dates_of(
-            run(*_LOG, f"^{kept[0]}", head, "--", "."), prefix, kept[2], kept[3]
+        files, first = dates_of(
+            run(*LOG_ARGS, f"^{kept[0]}", head, "--", "."), prefix, kept[2], kept[3]
         )
     else:
-        files, first = _dates_of(_whole_log(run, head), prefix)
+        files, first = dates_of(_whole_log(run, head), prefix)
     _LOGS.pop(where, None)
     _LOGS[where] = (head, shallow, files, first)
     while len(_LOGS) > _KEPT_LOGS:
         del _LOGS[next(iter(_LOGS))]
     return files, first
-
-
-_LOG = (
-    "log", "--first-parent", "--diff-merges=first-parent", "-M", "--name-status", "-z",
-    "--no-color", "--no-ext-diff", "--no-textconv", "--format=%x01%at", "--reverse",
-)  # fmt: skip
 
 
 def _whole_log(run: _Runner, head: str) -> bytes:
@@ -189,7 +180,7 @@ def _whole_log(run: _Runner, head: str) -> bytes:
         for k in range(parts)
     ]
     with ThreadPoolExecutor(parts) as pool:
-        logs = list(pool.map(lambda span: run(*_LOG, *span, "--", "."), ranges))
+        logs = list(pool.map(lambda span: run(*LOG_ARGS, *span, "--", "."), ranges))
     return b"".join(logs)
 
 
@@ -241,65 +232,3 @@ class _Runner:
         """Return the commit checked out; None before the first commit."""
         done = self._run("rev-parse", "--verify", "--quiet", "HEAD")
         return done.stdout.decode("ascii", "replace").strip() if done.returncode == 0 else None
-
-
-def _article_name(path: bytes, prefix: bytes) -> str | None:
-    """Return the file name of a top-level article file of the folder, else None."""
-    if not path.startswith(prefix):
-        return None
-    name = path[len(prefix) :]
-    if b"/" in name or not name.endswith(b".txt"):
-        return None
-    return os.fsdecode(name)
-
-
-def _dates_of(
-    log: bytes,
-    folder_prefix: str,
-    before: dict[str, FileDates] | None = None,
-    first: datetime | None = None,
-) -> tuple[dict[str, FileDates], datetime | None]:
-    """Return the dates of each article file from `git log -z --name-status` (oldest first),
-    carrying on from the dates `before` it."""
-    prefix = os.fsencode(folder_prefix)
-    files = dict(before or {})
-    when: datetime | None = None
-    tokens = iter(log.split(b"\0"))
-    for token in tokens:
-        if token.startswith(b"\x01"):
-            when = _when(token[1:])
-            first = first or when
-            continue
-        status = token.lstrip(b"\n")
-        if not status or when is None:
-            continue
-        kind = status[:1]
-        if kind in b"RC":
-            old = _article_name(next(tokens, b""), prefix)
-            new = _article_name(next(tokens, b""), prefix)
-            moved = files.pop(old, None) if old is not None and kind == b"R" else None
-            if new is not None:
-                files[new] = (
-                    FileDates(moved.published, moved.updated if status[1:] == b"100" else when,
-                              moved.first_name)
-                    if moved is not None
-                    else FileDates(when, when, new)
-                )  # fmt: skip
-            continue
-        name = _article_name(next(tokens, b""), prefix)
-        if name is None:
-            continue
-        if kind == b"D":
-            files.pop(name, None)
-        elif kind == b"A" or name not in files:
-            files[name] = FileDates(when, when, name)
-        else:
-            files[name] = FileDates(files[name].published, when, files[name].first_name)
-    return files, first
-
-
-def _uncommitted(status: bytes, folder_prefix: str) -> list[str]:
-    """Return the article files `git status -z` names (changed, staged or untracked)."""
-    prefix = os.fsencode(folder_prefix)  # porcelain paths start at the top of the work tree
-    found = (_article_name(entry[3:], prefix) for entry in status.split(b"\0") if len(entry) > 3)
-    return [name for name in found if name is not None]

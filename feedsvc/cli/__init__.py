@@ -10,7 +10,7 @@ from typing import Any
 
 import click
 
-from feedsvc.cli import catalog, deploying, serving
+from feedsvc.cli import building, catalog, deploying, serving
 from feedsvc.cli.common import EXIT_ERROR, EXIT_PROBLEMS
 from feedsvc.config.settings import load_settings
 from feedsvc.errors import FeedsvcError
@@ -57,7 +57,7 @@ for command in (
     catalog.restore,
     serving.watch,
     serving.serve,
-    serving.build,
+    building.build,
     serving.nginx_conf,
     deploying.deploy,
 ):

@@ -7,8 +7,8 @@ import sys
 
 import click
 
+from feedsvc.cli.building import ADOPT, export_site, say_adopted
 from feedsvc.cli.common import settings_of
-from feedsvc.cli.serving import ADOPT, export_site, say_adopted
 from feedsvc.deploy import MAX_DELETES, DeployReport
 
 SHOWN = 20  # keys listed per kind of change by --dry-run

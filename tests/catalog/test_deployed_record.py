@@ -37,7 +37,7 @@ from feedsvc.catalog.deployed import (
     decode,
     encode,
 )
-from feedsvc.cli import cli, serving
+from feedsvc.cli import building, cli, serving
 from feedsvc.deploy import adopting
 from feedsvc.deploy.plan import STAGES, stage_of
 from feedsvc.deploy.state import STATE_NAME
@@ -328,12 +328,13 @@ def fresh_machine(site: Site) -> None:
 
 def clock(monkeypatch: pytest.MonkeyPatch, moment: datetime) -> None:
     """Make every ingest the command line runs see `moment` as now."""
-    real = keeper.ingest_settled  # not serving's: that may be a clock set before
+    real = keeper.ingest_settled  # not the command line's: that may be a clock set before
 
     def at_moment(*args: Any, **kwargs: Any) -> Any:
         return real(*args, **{**kwargs, "now": moment})
 
-    monkeypatch.setattr(serving, "ingest_settled", at_moment)
+    for command in (building, serving):  # build and deploy, serve and watch
+        monkeypatch.setattr(command, "ingest_settled", at_moment)
 
 
 def entries(files: dict[str, bytes]) -> dict[str, list[tuple[str, str, str, str]]]:
