@@ -14,9 +14,8 @@ import pytest
 from feedsvc.catalog import Catalog, open_catalog, parse_time
 from feedsvc.catalog.safekeeping import run_ingest
 from feedsvc.config.settings import Settings, load_settings
-
-from .conftest import article_text, feedsvc_command
-from .gitrepo import DAY0, Repo
+from tests.conftest import article_text, feedsvc_command
+from tests.gitrepo import DAY0, Repo
 
 DAY = timedelta(days=1)
 LONG = " ".join(["A paragraph long enough for git to see a renamed file as the same one."] * 4)
