@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import contextlib
+import os
 import sqlite3
 from collections.abc import Callable, Iterator
 from datetime import UTC, datetime
@@ -143,6 +145,8 @@ def connect(
             mode, readonly = "ro&immutable=1", True
         if not readonly:
             path.parent.mkdir(parents=True, exist_ok=True)
+        if create and not path.exists():
+            _create(path)
         connection = sqlite3.connect(
             f"{path.resolve().as_uri()}?mode={mode}",
             uri=True,
@@ -199,6 +203,25 @@ def _statements(script: str) -> Iterator[str]:
             pending = ""
     if pending.strip():
         yield pending.strip()
+
+
+def _create(path: Path) -> None:
+    """Make a new catalog with all its tables under a temporary name, then put it in place, so
+    a catalog file that exists always has its tables (a kill between creating the file and the
+    first migration would otherwise leave an empty file that later writers cannot tell from a
+    damaged one). Another process that created it first wins; its file is kept."""
+    temporary = path.with_name(f".{path.name}.{os.getpid()}.new")
+    temporary.unlink(missing_ok=True)
+    try:
+        made = sqlite3.connect(temporary, isolation_level=None)
+        try:
+            _migrate(made, temporary, 0, 0)
+        finally:
+            made.close()
+        with contextlib.suppress(FileExistsError):  # never replace a catalog made meanwhile
+            os.link(temporary, path)
+    finally:
+        temporary.unlink(missing_ok=True)
 
 
 def _migrate(connection: sqlite3.Connection, path: Path, version: int, keep: int) -> None:

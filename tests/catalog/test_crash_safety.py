@@ -15,7 +15,7 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 
-from feedsvc.catalog import Catalog
+from feedsvc.catalog import Catalog, open_catalog
 from feedsvc.cli import EXIT_ERROR, cli
 from tests.conftest import T0, feedsvc_command, run_ingest, without_root_powers
 from tests.corpus import write_corpus
@@ -166,3 +166,29 @@ def test_serve_refuses_a_corrupt_catalog_clearly(seeds: Path, tmp_path: Path) ->
     assert result.returncode == EXIT_ERROR
     assert "bad.sqlite3: file is not a database" in result.stderr
     assert "Traceback" not in result.stderr
+
+
+def test_a_catalog_file_always_has_its_tables(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A process killed while it creates the catalog leaves no file without tables behind."""
+    from feedsvc.catalog import schema
+
+    database = tmp_path / "instance" / "feedsvc.sqlite3"
+
+    def killed(*_args: object) -> None:
+        raise KeyboardInterrupt  # as far as the file is concerned, the process died here
+
+    monkeypatch.setattr(schema, "_migrate", killed)
+    with pytest.raises(KeyboardInterrupt):
+        open_catalog(database, create=True)
+    assert not database.exists()
+    assert list(database.parent.iterdir()) == []  # no temporary file left either
+    monkeypatch.undo()
+    catalog = open_catalog(database, create=True)
+    try:
+        assert catalog.meta("identity") is None
+        tables = {row[0] for row in catalog.connection.execute("SELECT name FROM sqlite_master")}
+        assert "articles" in tables
+    finally:
+        catalog.close()
