@@ -27,7 +27,7 @@ class _Group(click.Group):
             sys.exit(EXIT_ERROR)
 
 
-@click.group(cls=_Group, context_settings={"auto_envvar_prefix": "FEEDSVC", "show_default": True})
+@click.group(cls=_Group, context_settings={"show_default": True})
 @click.option("--seeds-dir", type=click.Path(path_type=Path), help="Folder of article files.")
 @click.option("--database", type=click.Path(path_type=Path), help="The SQLite catalog file.")
 @click.option("--site-url", help="Absolute base URL used in feeds and pages.")

@@ -61,3 +61,11 @@ def test_bad_setting_is_a_clear_error(runner: CliRunner, seeds: Path) -> None:
     result = runner.invoke(cli, ["--site-url", "not a url", "--seeds-dir", str(seeds), "check"])
     assert result.exit_code == EXIT_ERROR
     assert "FEEDSVC_SITE_URL" in result.stderr
+
+
+def test_options_read_no_undocumented_environment_variables(runner: CliRunner) -> None:
+    # Settings come from the one settings table; a command's own options only from its flags.
+    result = runner.invoke(cli, ["nginx-conf"], env={"FEEDSVC_NGINX_CONF_LISTEN": "8123"})
+    assert result.exit_code == 0
+    assert "8123" not in result.output
+    assert "listen 80" in result.output
