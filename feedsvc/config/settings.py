@@ -12,7 +12,7 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
-from feedsvc.config import values
+from feedsvc.config.table import SETTINGS
 from feedsvc.errors import ConfigError, MissingExtra
 
 ENV_PREFIX = "FEEDSVC_"
@@ -112,49 +112,7 @@ class Settings:
 
 # setting name (after FEEDSVC_) -> (Settings field, or "site." + Site field; parser)
 _TABLE: dict[str, tuple[str, Callable[[str, Any], Any]]] = {
-    "SEEDS_DIR": ("seeds_dir", values.path),
-    "DATABASE": ("database", values.path),
-    "SITE_URL": ("site.url", values.site_url),
-    "SITE_TITLE": ("site.title", values.text),
-    "SITE_DESCRIPTION": ("site.description", values.text),
-    "SITE_AUTHOR": ("site.author", values.text),
-    "SITE_LANGUAGE": ("site.language", values.text),
-    "SITE_LOCALE": ("site.locale", values.text),
-    "FEED_SIZE": ("feed_size", values.whole(1, 10_000)),
-    "PAGE_SIZE": ("page_size", values.whole(1, 1_000)),
-    "CARD_DIR": ("card_dir", values.path),
-    "FEED_MAX_AGE": ("feed_max_age", values.whole(0, 31_536_000)),
-    "PAGE_MAX_AGE": ("page_max_age", values.whole(0, 31_536_000)),
-    "CACHE_MB": ("cache_mb", values.whole(1, 65_536)),
-    "STATE_CHECK_MS": ("state_check_ms", values.whole(0, 60_000)),
-    "TRUST_PROXY": ("trust_proxy", values.flag),
-    "ACCESS_LOG": ("access_log", values.flag),
-    "MAX_FILE_KB": ("max_file_kb", values.whole(1, 1_048_576)),
-    "TOMBSTONE_DAYS": ("tombstone_days", values.whole(0, 36_500)),
-    "WATCH": ("watch", values.flag),
-    "RESCAN_SECONDS": ("rescan_seconds", values.whole(1, 86_400)),
-    "WEBSUB_HUB": ("websub_hub", values.optional_url),
-    "SETTLE_MS": ("settle_ms", values.whole(0, 60_000)),
-    "PUBLICATION_ID": ("publication_id", values.tagging_entity),
-    "GIT_DATES": ("git_dates", values.flag),
-    "BACKUPS": ("backups", values.whole(0, 1000)),
-    "BACKUP_HOURS": ("backup_hours", values.whole(1, 8760)),
-    "HEALTH_MAX_LAG": ("health_max_lag", values.whole(1, 86_400)),
-    "WRITER_STALL_SECONDS": ("writer_stall_seconds", values.whole(5, 86_400)),
-    "RUN_DIR": ("run_dir", values.path),
-    "EXPORT_DIR": ("export_dir", values.path),
-    "DEPLOY": ("deploy_target", values.optional_text),
-    "S3_ENDPOINT": ("s3_endpoint", values.optional_url),
-    "SITE_ICON": ("site_icon", values.icon_file),
-    "FEDIVERSE": ("fediverse", values.flag),
-    "FEDIVERSE_NAME": ("fediverse_name", values.account_name),
-    "FEDIVERSE_HANDLE": ("fediverse_handle", values.handle),
-    "FEDIVERSE_AUTHORS": ("fediverse_authors", values.author_handles),
-    "FEDIVERSE_ALLOW_PRIVATE": ("fediverse_allow_private", values.flag),
-    "FEDIVERSE_TIMEOUT": ("fediverse_timeout", values.whole(1, 120)),
-    "FEDIVERSE_CONCURRENCY": ("fediverse_concurrency", values.whole(1, 64)),
-    "FEDIVERSE_RETRY_MS": ("fediverse_retry_ms", values.whole(10, 3_600_000)),
-    "FEDIVERSE_GIVE_UP_SECONDS": ("fediverse_give_up_seconds", values.whole(1, 30 * 86_400)),
+    setting.name: (setting.target, setting.parse) for setting in SETTINGS
 }
 
 
