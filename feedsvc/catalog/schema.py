@@ -5,7 +5,6 @@ from __future__ import annotations
 import contextlib
 import os
 import sqlite3
-from collections.abc import Callable, Iterator
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -13,13 +12,14 @@ from feedsvc.catalog import members
 from feedsvc.catalog.backups import list_backups, take_backup
 from feedsvc.catalog.paths import backup_dir
 from feedsvc.errors import CatalogError
+from feedsvc.support.migrations import NewerSchema, Step, migrate, version_of
 
 # Fixed-width text (microseconds always written) so that text order is time order.
 _TIME_FORMAT = "%Y-%m-%dT%H:%M:%S.%fZ"
 
 # Each entry migrates the schema from version i to i + 1 (PRAGMA user_version): SQL, or a
 # function where the new rows need feedsvc's own rules (slugs).
-_MIGRATIONS: tuple[str | Callable[[sqlite3.Connection], None], ...] = (
+_MIGRATIONS: tuple[Step, ...] = (
     """
     CREATE TABLE meta (name TEXT PRIMARY KEY, value TEXT NOT NULL);
     CREATE TABLE articles (
@@ -155,11 +155,10 @@ def connect(
         )
         connection.row_factory = sqlite3.Row
         connection.execute("PRAGMA busy_timeout = 5000")
-        version = connection.execute("PRAGMA user_version").fetchone()[0]
-        if version > SCHEMA_VERSION:
-            raise CatalogError(
-                str(path), f"schema version {version} is newer than this feedsvc ({SCHEMA_VERSION})"
-            )
+        try:
+            version = version_of(connection, _MIGRATIONS)
+        except NewerSchema as exc:
+            raise CatalogError(str(path), str(exc)) from None
         if readonly:
             if version < SCHEMA_VERSION:
                 raise CatalogError(str(path), "schema is out of date: run `feedsvc ingest`")
@@ -194,17 +193,6 @@ def missing_reason(path: Path) -> str:
     return "does not exist yet: run `feedsvc ingest` first"
 
 
-def _statements(script: str) -> Iterator[str]:
-    pending = ""
-    for line in script.splitlines(keepends=True):
-        pending += line
-        if sqlite3.complete_statement(pending):
-            yield pending.strip()
-            pending = ""
-    if pending.strip():
-        yield pending.strip()
-
-
 def _create(path: Path) -> None:
     """Make a new catalog with all its tables under a temporary name, then put it in place, so
     a catalog file that exists always has its tables (a kill between creating the file and the
@@ -225,28 +213,11 @@ def _create(path: Path) -> None:
 
 
 def _migrate(connection: sqlite3.Connection, path: Path, version: int, keep: int) -> None:
-    """Bring the schema up to date in one immediate transaction, after a backup.
-
-    The version is read again under the write lock: two first-time writers racing on a new
-    catalog take turns, and the second finds nothing left to do.
-    """
+    """Bring the schema up to date in one immediate transaction, after a backup (two
+    first-time writers racing on a new catalog take turns)."""
     if version > 0:
         take_backup(connection, path, reason="before-migration", keep=keep, now=datetime.now(UTC))
-    connection.execute("BEGIN IMMEDIATE")
-    try:
-        current = connection.execute("PRAGMA user_version").fetchone()[0]
-        for number in range(current, SCHEMA_VERSION):
-            migration = _MIGRATIONS[number]
-            if callable(migration):
-                migration(connection)
-                continue
-            for statement in _statements(migration):
-                connection.execute(statement)
-        connection.execute(f"PRAGMA user_version = {SCHEMA_VERSION}")
-    except BaseException:
-        connection.rollback()
-        raise
-    connection.execute("COMMIT")
+    migrate(connection, _MIGRATIONS)
 
 
 def explain(reason: str) -> str:

@@ -16,6 +16,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from feedsvc.fediverse.errors import StoreError
+from feedsvc.support.migrations import NewerSchema, migrate, version_of
 
 SEEN_CAP = 100_000  # signatures remembered at most (each about 100 bytes)
 _SCHEMA_1 = """
@@ -260,16 +261,11 @@ def open_store(database: Path) -> Store:
         connection = sqlite3.connect(path, timeout=10, isolation_level=None)
         connection.execute("PRAGMA journal_mode = WAL")
         connection.execute("PRAGMA synchronous = NORMAL")
+        if version_of(connection, _UPGRADES) < SCHEMA_VERSION:
+            migrate(connection, _UPGRADES)
         connection.isolation_level = "DEFERRED"  # `with connection:` commits its transaction
-        if connection.execute("PRAGMA user_version").fetchone()[0] < SCHEMA_VERSION:
-            with connection:
-                connection.execute("BEGIN IMMEDIATE")
-                version = connection.execute("PRAGMA user_version").fetchone()[0]
-                for script in _UPGRADES[version:]:
-                    for statement in script.split(";"):
-                        if statement.strip():
-                            connection.execute(statement)
-                connection.execute(f"PRAGMA user_version = {SCHEMA_VERSION}")
+    except NewerSchema as exc:
+        raise StoreError(str(path), f"the federation store's {exc}") from None
     except (sqlite3.Error, OSError) as exc:
         raise StoreError(str(path), f"the federation store cannot be opened: {exc}") from None
     return Store(connection, path)

@@ -68,3 +68,11 @@ def test_sqlite_errors_leave_as_feedsvc_errors(database: Path) -> None:
     store_file(database).write_bytes(b"not a database" * 100)
     with pytest.raises(CatalogError):
         open_store(database).follower_count()
+
+
+def test_a_store_made_by_a_newer_feedsvc_is_refused(database: Path) -> None:
+    open_store(database).close()
+    with sqlite3.connect(store_file(database)) as db:
+        db.execute("PRAGMA user_version = 99")
+    with pytest.raises(CatalogError, match="newer than this feedsvc"):
+        open_store(database)
