@@ -27,6 +27,7 @@ HINTS = {
     "vanished": "It was deleted or renamed while being read; the next scan picks it up.",
     "not-a-file": "Only regular files ending in .txt are articles.",
     "symlink-outside": "Copy the file into the seeds folder instead of linking to it.",
+    "unresolvable": "Replace the link with the file it should lead to: it loops.",
     "seeds-unreadable": "Check FEEDSVC_SEEDS_DIR: the folder must exist and be readable.",
     "invisible-character": "Remove the invisible or direction-changing character from the "
     "title or section (often pasted from elsewhere); it would make the title read differently.",

@@ -97,8 +97,18 @@ def key_of(path: Path) -> str:
 
 
 def _inside(path: Path) -> None:
-    """Refuse a symbolic link that leads out of the seeds folder."""
-    if path.is_symlink() and not path.resolve().is_relative_to(path.parent.resolve()):
+    """Refuse a symbolic link that leads out of the seeds folder, or nowhere it can follow."""
+    if not path.is_symlink():
+        return
+    try:
+        target = path.resolve(strict=True)
+    except FileNotFoundError:
+        return  # a dangling link: said when it is read ("vanished")
+    except (OSError, RuntimeError) as exc:  # ELOOP (RuntimeError before Python 3.13)
+        raise ArticleError(
+            str(path), "unresolvable", "is a link that cannot be followed (it loops)"
+        ) from exc
+    if not target.is_relative_to(path.parent.resolve()):
         raise ArticleError(str(path), "symlink-outside", "links to a file outside the seeds folder")
 
 
