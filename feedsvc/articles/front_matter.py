@@ -14,13 +14,16 @@ image_alt: Boats in the harbour at dawn
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import UTC, date, datetime, time
+from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
 
 import yaml
 
 from feedsvc.errors import ArticleError
 
+# Four-digit years in every format; the last day left free for the microseconds ingest adds.
+EARLIEST = datetime(1000, 1, 1, tzinfo=UTC)
+LATEST = datetime(9999, 12, 30, tzinfo=UTC)
 KEYS = ("date", "updated", "author", "tags", "summary", "image", "image_alt")
 MAX_TAGS, MAX_TAG_CHARS, MAX_AUTHOR_CHARS, MAX_SUMMARY_CHARS = 20, 60, 120, 1000
 MAX_IMAGE_CHARS, MAX_ALT_CHARS = 255, 300
@@ -68,7 +71,18 @@ def _when(source: str, name: str, value: Any) -> datetime:
     else:
         raise ArticleError(source, "front-matter", f"front matter {name!r} is not a date")
     # A date without a zone is read as UTC.
-    return (moment if moment.tzinfo else moment.replace(tzinfo=UTC)).astimezone(UTC)
+    try:
+        moment = (moment if moment.tzinfo else moment.replace(tzinfo=UTC)).astimezone(UTC)
+    except OverflowError:
+        moment = EARLIEST - timedelta(days=1)  # a zone pushed it past year 1 or 9999
+    if not EARLIEST <= moment <= LATEST:
+        raise ArticleError(
+            source,
+            "front-matter",
+            f"front matter {name!r}: {value!s} is outside the years 1000 to 9999, which every "
+            "format a date reaches can carry (Atom, RSS, JSON Feed, sitemaps, HTTP)",
+        )
+    return moment
 
 
 def _text(source: str, name: str, value: Any, limit: int) -> str:

@@ -15,7 +15,6 @@ from feedsvc.errors import CatalogError
 from feedsvc.support.migrations import NewerSchema, Step, migrate, version_of
 
 # Fixed-width text (microseconds always written) so that text order is time order.
-_TIME_FORMAT = "%Y-%m-%dT%H:%M:%S.%fZ"
 
 # Each entry migrates the schema from version i to i + 1 (PRAGMA user_version): SQL, or a
 # function where the new rows need feedsvc's own rules (slugs).
@@ -113,11 +112,15 @@ def format_time(moment: datetime) -> str:
     """Return the catalog's text form of an aware datetime, in UTC, to the microsecond."""
     if moment.tzinfo is None:
         raise ValueError("naive datetime")
-    return moment.astimezone(UTC).strftime(_TIME_FORMAT)
+    # isoformat, not strftime: %Y writes year 999 as "999" on glibc, which no parser reads back.
+    return moment.astimezone(UTC).replace(tzinfo=None).isoformat(timespec="microseconds") + "Z"
 
 
 def parse_time(text: str) -> datetime:
     """Return the aware UTC datetime stored as `text`."""
+    year, _, rest = text.partition("-")
+    if len(year) < 4 and year.isdigit():  # an early year as strftime wrote it before
+        text = f"{year:0>4}-{rest}"
     return datetime.fromisoformat(text).astimezone(UTC)
 
 

@@ -134,3 +134,45 @@ def test_front_matter_updated_controls_updated(catalog: Catalog, seeds: Path) ->
     assert record is not None
     assert record.published == datetime(2024, 1, 1, tzinfo=UTC)
     assert record.updated == datetime(2024, 2, 1, tzinfo=UTC)
+
+
+@pytest.mark.parametrize(
+    "value",
+    ["0999-01-01", "0999-12-31T23:00:00Z", "0001-01-01T00:00:00+05:00", "9999-12-31T23:59:59Z"],
+)
+def test_a_date_no_format_can_carry_is_rejected_before_it_is_stored(value: str) -> None:
+    text = f"---\ndate: {value}\n---\nWorld\n\nOld news\n\nBody."
+    with pytest.raises(ArticleError, match="outside the years 1000 to 9999") as caught:
+        parse_article(text, source="old.txt")
+    assert caught.value.code == "front-matter"
+
+
+def test_an_old_date_never_breaks_the_lists(tmp_path: Path, catalog: Catalog) -> None:
+    from feedsvc.web.app import create_app
+
+    seeds = tmp_path / "seeds"
+    seeds.mkdir()
+    (seeds / "old.txt").write_text("---\ndate: 0999-01-01\n---\nWorld\n\nOld\n\nBody.")
+    (seeds / "new.txt").write_text("---\ndate: 1000-01-01\n---\nWorld\n\nEarliest\n\nBody.")
+    report = run_ingest(catalog, seeds)
+    assert [item.code for item in report.rejected] == ["front-matter"]
+    app = create_app({"SEEDS_DIR": seeds, "DATABASE": catalog.path, "SITE_URL": "https://n.org"})
+    client = app.test_client()
+    for path in ("/", "/feeds/atom.xml", "/feeds/rss.xml", "/feeds/feed.json", "/sitemap.xml"):
+        answer = client.get(path)
+        assert answer.status_code == 200, path
+    assert b"1000-01-01" in client.get("/feeds/atom.xml").data
+
+
+def test_a_catalog_that_stored_an_early_year_the_old_way_still_serves(
+    seeds: Path, catalog: Catalog
+) -> None:
+    from feedsvc.web.app import create_app
+
+    run_ingest(catalog, seeds)
+    with catalog.connection as db:  # as format_time wrote year 999 before (no padding)
+        db.execute("UPDATE articles SET published = '999-01-01T00:00:00.000000Z'")
+    app = create_app({"SEEDS_DIR": seeds, "DATABASE": catalog.path, "SITE_URL": "https://n.org"})
+    client = app.test_client()
+    for path in ("/", "/feeds/atom.xml", "/feeds/rss.xml", "/feeds/feed.json", "/sitemap.xml"):
+        assert client.get(path).status_code == 200, path
