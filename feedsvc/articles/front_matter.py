@@ -24,6 +24,8 @@ from feedsvc.errors import ArticleError
 # Four-digit years in every format; the last day left free for the microseconds ingest adds.
 EARLIEST = datetime(1000, 1, 1, tzinfo=UTC)
 LATEST = datetime(9999, 12, 30, tzinfo=UTC)
+# What every key at its longest needs, with room to spare (tags 20 x 60, summary 1000, ...).
+MAX_FRONT_MATTER_CHARS = 16_384
 KEYS = ("date", "updated", "author", "tags", "summary", "image", "image_alt")
 MAX_TAGS, MAX_TAG_CHARS, MAX_AUTHOR_CHARS, MAX_SUMMARY_CHARS = 20, 60, 120, 1000
 MAX_IMAGE_CHARS, MAX_ALT_CHARS = 255, 300
@@ -100,13 +102,11 @@ def _tags(source: str, value: Any) -> tuple[str, ...]:
     items = value.split(",") if isinstance(value, str) else value
     if not isinstance(items, list):
         raise ArticleError(source, "front-matter", "front matter 'tags' must be a list")
-    tags: list[str] = []
+    tags: dict[str, None] = {}  # in order, each once; a list's `in` made this quadratic
     for item in items:
-        tag = _text(source, "tags", item, MAX_TAG_CHARS)
-        if tag not in tags:
-            tags.append(tag)
-    if len(tags) > MAX_TAGS:
-        raise ArticleError(source, "front-matter", f"more than {MAX_TAGS} tags")
+        tags[_text(source, "tags", item, MAX_TAG_CHARS)] = None
+        if len(tags) > MAX_TAGS:
+            raise ArticleError(source, "front-matter", f"more than {MAX_TAGS} tags")
     return tuple(tags)
 
 
@@ -119,6 +119,12 @@ def split_front_matter(text: str, *, source: str) -> tuple[FrontMatter, str]:
     if end is None:
         raise ArticleError(source, "front-matter", "front matter opened with '---' is never closed")
     block = "\n".join(lines[1:end])
+    if len(block) > MAX_FRONT_MATTER_CHARS:  # YAML parses in pure Python: bound its work
+        raise ArticleError(
+            source,
+            "front-matter",
+            f"front matter is longer than {MAX_FRONT_MATTER_CHARS:,} characters",
+        )
     try:
         data = yaml.safe_load(block) if block.strip() else {}
     except yaml.YAMLError as exc:

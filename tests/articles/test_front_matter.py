@@ -176,3 +176,19 @@ def test_a_catalog_that_stored_an_early_year_the_old_way_still_serves(
     client = app.test_client()
     for path in ("/", "/feeds/atom.xml", "/feeds/rss.xml", "/feeds/feed.json", "/sitemap.xml"):
         assert client.get(path).status_code == 200, path
+
+
+def test_a_huge_tag_list_is_refused_at_once() -> None:
+    tags = ", ".join(f"t{number}" for number in range(140_000))
+    text = f"---\ntags: [{tags}]\n---\nWorld\n\nTitle\n\nBody."
+    # Refused by its size, before any YAML is parsed (the tag check took minutes of CPU).
+    with pytest.raises(ArticleError, match="front matter is longer than") as caught:
+        parse_article(text, source="tags.txt")
+    assert caught.value.code == "front-matter"
+
+
+def test_many_tags_within_the_size_bound_are_refused_without_quadratic_work() -> None:
+    tags = ", ".join(f"t{number}" for number in range(2_000))
+    text = f"---\ntags: [{tags}]\n---\nWorld\n\nTitle\n\nBody."
+    with pytest.raises(ArticleError, match="more than 20 tags"):
+        parse_article(text, source="tags.txt")
