@@ -143,6 +143,25 @@ class Settle:
     def __init__(self, seconds: float) -> None:
         self.seconds = seconds
         self._first_seen: dict[str, tuple[str, float]] = {}
+        self._missing: dict[str, float] = {}  # article key -> when its file was first missed
+
+    def gone(self, key: str) -> float:
+        """Return how long the file of article `key`, missing now, must stay missing before
+        the article is withdrawn (0: now). An editor that moves the original away and writes
+        the new file a moment later must not withdraw the article in between."""
+        if self.seconds <= 0:
+            return 0.0
+        missed = self._missing.setdefault(key, time.monotonic())
+        wait = self.seconds - (time.monotonic() - missed)
+        if wait <= 0:
+            del self._missing[key]
+            return 0.0
+        return wait
+
+    def found(self, keys: set[str]) -> None:
+        """Forget that these articles' files were missing: they are back."""
+        for key in [key for key in self._missing if key in keys]:
+            del self._missing[key]
 
     def remaining(self, path: str, sig: str, mtime_ns: int) -> float:
         """Return how long `path` must stay as it is before it is read (0: now)."""

@@ -201,12 +201,25 @@ class _Folder:
                 self.unchanged.append(key)
             elif (wait := settle.remaining(path, sig, mtime_ns) if settle else 0.0) > 0:
                 self.known.append(Seen(key, sig, "pending"))
-                self.settle_in = wait if self.settle_in is None else min(self.settle_in, wait)
+                self._later(wait)
             else:
                 self.to_read.append((key, path, sig, sidecar_of(listed_sig)))
+        # A file must stay gone for the settle time before its article is withdrawn.
+        self.held: set[str] = set()
+        if settle is not None:
+            settle.found(self.present)
+            for key, brief in briefs.items():
+                gone = brief.removed is None and key not in self.present
+                if gone and (wait := settle.gone(key)) > 0:
+                    self.held.add(key)
+                    self._later(wait)
         if any(key not in briefs for key, *_ in self.to_read):
             # New articles take their places in the order they were first published.
             self.to_read.sort(key=lambda item: dating.order(item[0]))
+
+    def _later(self, wait: float) -> None:
+        """Note that something settles in `wait` seconds (the writer comes back then)."""
+        self.settle_in = wait if self.settle_in is None else min(self.settle_in, wait)
 
     def files(self, max_bytes: int, beat: Callable[[], None], store: Path) -> Iterator[Seen]:
         """Yield the problems and pending files, then each file to read as it is read (its
@@ -267,7 +280,7 @@ def ingest(
         absent = batch.rows(key for key in briefs if key not in folder.present)
         files = folder.files(max_bytes, progress or (lambda: None), store_dir(catalog.path))
         state = Catalogued(briefs, absent, _StoredRows(batch))
-        for step in steps(files, state, unchanged=folder.unchanged):
+        for step in steps(files, state, unchanged=folder.unchanged, hold=folder.held):
             apply(step)
             tally.count(step)
         expired = batch.expire_tombstones(moment - timedelta(days=tombstone_days))

@@ -8,7 +8,7 @@ applied, so a caller holds one parsed article at a time, never 100,000 of them.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Iterator, Mapping, Sequence
+from collections.abc import Collection, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Literal, NamedTuple
 
@@ -178,7 +178,11 @@ def must_read(sig: str, brief: Brief | None) -> bool:
 
 
 def steps(
-    files: Iterable[Seen], catalog: Catalogued, *, unchanged: Sequence[str] = ()
+    files: Iterable[Seen],
+    catalog: Catalogued,
+    *,
+    unchanged: Sequence[str] = (),
+    hold: Collection[str] = (),
 ) -> Iterator[Step]:
     """Yield the plan for the folder's files against the catalog, step by step.
 
@@ -187,7 +191,8 @@ def steps(
     The files not read because their signature is as stored make one Unchanged step; a
     caller may pass their keys as `unchanged` instead of one Seen each (a rescan has 100,000).
     A new file with the content of a row that is gone (or, next, of the latest withdrawn) is
-    that article renamed. A broken file changes nothing stored. Rows gone from the folder,
+    that article renamed. A broken file changes nothing stored. Rows gone from the folder
+    (for the settle time: those in `hold` are still pending),
     and not renamed, are removed last, in key order.
     """
     absent = catalog.absent
@@ -227,8 +232,10 @@ def steps(
     if same:
         yield Unchanged(tuple(same))
     for key in gone:
-        if key not in renamed:
-            yield Remove(absent[key])
+        if key in renamed:
+            continue
+        # Gone for less than the settle time (`hold`): it may come back as an edit.
+        yield Pending(key) if key in hold else Remove(absent[key])
 
 
 def plan(files: Sequence[Seen], rows: Iterable[Stored]) -> tuple[Step, ...]:
