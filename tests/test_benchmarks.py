@@ -11,7 +11,7 @@ from benchmarks.corpus import SECTIONS, article, write_corpus
 
 from .conftest import need
 
-pytestmark = pytest.mark.e2e
+pytestmark = [pytest.mark.e2e, pytest.mark.bench]
 
 
 def test_corpus_articles_are_about_3_kb_and_exercise_escaping(tmp_path: Path) -> None:
@@ -31,6 +31,7 @@ def test_corpus_articles_are_about_3_kb_and_exercise_escaping(tmp_path: Path) ->
         assert needle in body
 
 
+@pytest.mark.external
 def test_smoke_run_writes_table_json_and_chart(
     tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:

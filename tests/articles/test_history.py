@@ -225,6 +225,7 @@ def test_articles_in_a_submodule(repo: Repo, tmp_path: Path) -> None:
     assert dates.published == DAY0 + DAY  # the submodule's own history
 
 
+@pytest.mark.slow
 def test_a_long_history_is_read_in_one_bounded_pass(repo: Repo) -> None:
     """10,000 commits, each adding or editing one article (made with git fast-import); the
     benchmarks read 100,000."""

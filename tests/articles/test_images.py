@@ -510,6 +510,8 @@ def test_exif_rotation_gives_the_displayed_size(tmp_path: Path) -> None:
     assert raised.value.code == "image-disguised"
 
 
+@pytest.mark.external
+@pytest.mark.slow
 def test_an_article_page_with_its_image_is_valid_html5(
     site: Flask, catalog: Catalog, tmp_path: Path
 ) -> None:

@@ -104,6 +104,7 @@ def _running(pid: int) -> bool:
     return stat.rpartition(")")[2].split()[0] != "Z"
 
 
+@pytest.mark.slow
 @pytest.mark.e2e
 @pytest.mark.skipif((os.cpu_count() or 1) < 2, reason="the ingest shares parsing from 2 CPUs")
 def test_parsing_workers_end_when_a_killed_ingest_leaves_them(tmp_path: Path) -> None:

@@ -121,6 +121,7 @@ def test_an_old_catalog_keeps_its_ids_after_the_migration(seeds: Path, tmp_path:
 # -- one writer -----------------------------------------------------------------------------
 
 
+@pytest.mark.slow
 @pytest.mark.e2e
 def test_first_time_ingests_racing_take_turns(seeds: Path, tmp_path: Path) -> None:
     for round_number in range(4):
@@ -149,6 +150,7 @@ def test_first_time_ingests_racing_take_turns(seeds: Path, tmp_path: Path) -> No
 # -- backups and restore --------------------------------------------------------------------
 
 
+@pytest.mark.slow
 def test_backups_are_kept_a_few_deep_and_restore_brings_back_ids_and_dates(
     seeds: Path, tmp_path: Path
 ) -> None:
@@ -191,6 +193,7 @@ def test_restore_refuses_what_is_not_a_backup(seeds: Path, tmp_path: Path) -> No
     assert open_catalog(settings.database, readonly=True).count() == 3  # untouched
 
 
+@pytest.mark.slow
 @pytest.mark.e2e
 def test_catalog_deleted_while_serving_is_not_rebuilt_and_restore_resumes(
     seeds: Path, tmp_path: Path
@@ -225,6 +228,7 @@ def test_catalog_deleted_while_serving_is_not_rebuilt_and_restore_resumes(
     assert log.count("was deleted or moved while feedsvc was running") == 1  # logged once
 
 
+@pytest.mark.slow
 @pytest.mark.e2e
 def test_serve_refuses_to_start_a_new_catalog_where_one_was_lost(
     seeds: Path, tmp_path: Path
@@ -273,6 +277,7 @@ def _fill(disk: Path) -> Path:
     return filler
 
 
+@pytest.mark.slow
 @pytest.mark.e2e
 def test_serve_starts_and_serves_on_a_full_disk_then_publishes_when_it_clears(
     seeds: Path, tmp_path: Path, small_disk: Path

@@ -42,6 +42,7 @@ def _counts(database: Path) -> tuple[int, int, int, int]:
         ).fetchone()
 
 
+@pytest.mark.slow
 @pytest.mark.e2e
 def test_sigkill_mid_ingest_loses_and_duplicates_nothing(tmp_path: Path) -> None:
     seeds = tmp_path / "seeds"
@@ -100,6 +101,7 @@ def test_corrupt_database_is_a_clear_message(
     assert "Traceback" not in result.output + result.stderr
 
 
+@pytest.mark.slow
 def test_locked_database_is_a_clear_message(runner: CliRunner, seeds: Path, tmp_path: Path) -> None:
     database = tmp_path / "locked.sqlite3"
     assert (

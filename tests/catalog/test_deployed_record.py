@@ -398,6 +398,7 @@ def invoke(site: Site, *args: str, code: int = 0) -> str:
     return result.output
 
 
+@pytest.mark.slow
 def test_a_damaged_target_record_stops_the_deploy_before_ingest(
     small: Site, tmp_path: Path
 ) -> None:
@@ -416,6 +417,7 @@ def test_a_damaged_target_record_stops_the_deploy_before_ingest(
     assert decode((folder / RECORD).read_bytes(), "test").articles  # the deploy replaced it
 
 
+@pytest.mark.slow
 def test_another_publications_record_stops_deploy_and_build(
     small: Site, s3: tuple[str, str]
 ) -> None:
@@ -446,6 +448,7 @@ def test_another_publications_record_stops_deploy_and_build(
     assert not small.database.exists()
 
 
+@pytest.mark.slow
 def test_a_tampered_field_type_stops_the_deploy(small: Site, s3: tuple[str, str]) -> None:
     endpoint, name = s3
     invoke(small, "deploy", f"s3://{name}", "--endpoint-url", endpoint)
@@ -460,6 +463,7 @@ def test_a_tampered_field_type_stops_the_deploy(small: Site, s3: tuple[str, str]
     assert not small.database.exists()
 
 
+@pytest.mark.slow
 def test_no_record_yet_is_said_and_fine(small: Site, tmp_path: Path) -> None:
     output = invoke(small, "deploy", str(tmp_path / "www"))
     assert f"no deployed record at {tmp_path / 'www'}: articles the catalog lacks get new ids" in (
@@ -471,6 +475,7 @@ def test_no_record_yet_is_said_and_fine(small: Site, tmp_path: Path) -> None:
     assert "sent 0 objects" in again
 
 
+@pytest.mark.slow
 def test_the_record_is_the_last_object_sent(small: Site, relay: tuple[Proxy, str]) -> None:
     recorder, name = relay
     invoke(small, "deploy", f"s3://{name}", "--endpoint-url", recorder.url)
@@ -498,6 +503,7 @@ def test_the_record_is_the_last_object_sent(small: Site, relay: tuple[Proxy, str
 # --- a fresh machine keeps every id and date (needs the ingest side, see the docstring) -----
 
 
+@pytest.mark.slow
 def test_a_fresh_runner_deploying_to_s3_keeps_ids_and_dates(
     small: Site, s3: tuple[str, str], monkeypatch: pytest.MonkeyPatch
 ) -> None:
@@ -516,6 +522,7 @@ def test_a_fresh_runner_deploying_to_s3_keeps_ids_and_dates(
     assert after[RECORD] == before[RECORD]
 
 
+@pytest.mark.slow
 def test_a_fresh_runner_deploying_to_a_folder_keeps_ids_and_dates(
     small: Site, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
@@ -540,6 +547,7 @@ def test_a_fresh_runner_deploying_to_a_folder_keeps_ids_and_dates(
     assert old <= new
 
 
+@pytest.mark.slow
 def test_a_build_into_an_existing_export_keeps_ids_and_dates(
     small: Site, monkeypatch: pytest.MonkeyPatch
 ) -> None:
@@ -555,6 +563,7 @@ def test_a_build_into_an_existing_export_keeps_ids_and_dates(
     assert after[RECORD] == before[RECORD]
 
 
+@pytest.mark.slow
 def test_without_adoption_a_fresh_runner_would_change_the_dates(
     small: Site, monkeypatch: pytest.MonkeyPatch
 ) -> None:
@@ -611,6 +620,7 @@ def host() -> Iterator[Host]:
     running.close()
 
 
+@pytest.mark.slow
 def test_a_static_hosts_builder_adopts_from_the_live_site(
     small: Site, host: Host, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
@@ -633,6 +643,7 @@ def test_a_static_hosts_builder_adopts_from_the_live_site(
     assert after[RECORD] == before[RECORD]
 
 
+@pytest.mark.slow
 def test_adopt_from_a_url_with_no_record_yet(small: Site, host: Host) -> None:
     url = f"{host.url}/feedsvc-record.json"
     output = invoke(small, "build", str(small.out), "--adopt-from", url)
@@ -640,6 +651,7 @@ def test_adopt_from_a_url_with_no_record_yet(small: Site, host: Host) -> None:
     assert (small.out / RECORD).is_file()
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize(
     ("answer", "reason"),
     [
@@ -682,6 +694,7 @@ def test_adopt_from_refuses_other_schemes_and_unreachable_hosts(
     assert "--adopt-from and --no-adopt contradict each other" in output
 
 
+@pytest.mark.slow
 def test_adopt_from_a_path(small: Site, tmp_path: Path) -> None:
     invoke(small, "build", str(small.out))
     copy = tmp_path / "previous"

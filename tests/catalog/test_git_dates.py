@@ -230,6 +230,7 @@ def test_check_warns_about_a_shallow_clone(newsroom: Repo, tmp_path: Path) -> No
     assert "warning: 2 articles would be dated by a shallow git clone" in done.stdout
 
 
+@pytest.mark.slow
 def test_a_build_waits_for_files_dated_in_the_future_and_dates_by_source_date_epoch(
     tmp_path: Path,
 ) -> None:

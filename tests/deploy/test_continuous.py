@@ -84,6 +84,7 @@ def watcher_env(tmp_path: Path, seeds: Path, s3_server: str) -> dict[str, str]: 
     }
 
 
+@pytest.mark.slow
 def test_a_new_file_reaches_the_bucket_and_hubs_are_pinged_after(
     tmp_path: Path,
     seeds: Path,

@@ -282,6 +282,7 @@ def path_of(key: str) -> str:
 # --- tests
 
 
+@pytest.mark.slow
 def test_every_object_has_the_headers_the_server_sends(
     site: Site, s3_server: str, bucket: str
 ) -> None:
@@ -317,6 +318,7 @@ def test_every_object_has_the_headers_the_server_sends(
     assert {"application/atom+xml; charset=utf-8", "application/feed+json", "image/png"} <= kinds
 
 
+@pytest.mark.slow
 def test_old_slugs_redirect_to_the_new_url(site: Site, s3_server: str, bucket: str) -> None:
     (old_key,) = (k for k in site.files() if re.fullmatch(r"articles/story-5-[^/]+/index.html", k))
     write_article(site.seeds, "00005_story", "Business", "Renamed for good", "Text.")
@@ -334,6 +336,7 @@ def test_old_slugs_redirect_to_the_new_url(site: Site, s3_server: str, bucket: s
     assert [k for k in bucket_objects(s3_server, bucket) if k.startswith(old_folder)] == [old_key]
 
 
+@pytest.mark.slow
 def test_a_second_deploy_sends_nothing(site: Site, proxy: Proxy, bucket: str) -> None:
     first = site.deploy(f"s3://{bucket}/news", "--endpoint-url", proxy.url)
     assert re.search(r"sent \d+ objects", first.output)
@@ -355,6 +358,7 @@ def test_a_second_deploy_sends_nothing(site: Site, proxy: Proxy, bucket: str) ->
     assert head["CacheControl"].startswith("public, max-age=600,")
 
 
+@pytest.mark.slow
 def test_an_edit_sends_only_the_objects_it_changed(site: Site, proxy: Proxy, bucket: str) -> None:
     site.deploy(f"s3://{bucket}", "--endpoint-url", proxy.url)
     before = site.files()
@@ -376,6 +380,7 @@ def test_an_edit_sends_only_the_objects_it_changed(site: Site, proxy: Proxy, buc
     assert set(bucket_objects(proxy.url, bucket)) == set(after)
 
 
+@pytest.mark.slow
 def test_continuous_publishing_may_trust_the_last_deploys_record(
     site: Site, proxy: Proxy, bucket: str
 ) -> None:
@@ -399,6 +404,7 @@ def test_continuous_publishing_may_trust_the_last_deploys_record(
     ]
 
 
+@pytest.mark.slow
 def test_objects_are_sent_in_the_order_of_publication(
     site: Site, proxy: Proxy, bucket: str
 ) -> None:
@@ -459,6 +465,7 @@ def assert_feeds_link_only_to_objects_there(endpoint: str, bucket: str) -> int:
     return checked
 
 
+@pytest.mark.slow
 def test_a_deploy_failing_midway_never_leaves_a_feed_linking_to_a_missing_object(
     site: Site, proxy: Proxy, bucket: str, monkeypatch: pytest.MonkeyPatch
 ) -> None:
@@ -488,6 +495,7 @@ def test_a_deploy_failing_midway_never_leaves_a_feed_linking_to_a_missing_object
     assert assert_feeds_link_only_to_objects_there(proxy.url, bucket) > 100
 
 
+@pytest.mark.slow
 @pytest.mark.e2e
 def test_a_killed_deploy_is_completed_by_running_it_again(
     site: Site, proxy: Proxy, bucket: str
@@ -524,6 +532,7 @@ def test_a_killed_deploy_is_completed_by_running_it_again(
     assert proxy.writes() == []
 
 
+@pytest.mark.slow
 def test_deletions_above_the_limit_are_refused(site: Site, proxy: Proxy, bucket: str) -> None:
     site.deploy(f"s3://{bucket}", "--endpoint-url", proxy.url)
     for key in ("00011_story", "00012_story", "00013_story"):
@@ -549,6 +558,7 @@ def test_deletions_above_the_limit_are_refused(site: Site, proxy: Proxy, bucket:
     assert set(bucket_objects(proxy.url, bucket)) == set(site.files())
 
 
+@pytest.mark.slow
 def test_dry_run_lists_what_would_change_and_changes_nothing(
     site: Site, proxy: Proxy, bucket: str
 ) -> None:
@@ -565,6 +575,7 @@ def test_dry_run_lists_what_would_change_and_changes_nothing(
     assert bucket_objects(proxy.url, bucket) == {}
 
 
+@pytest.mark.slow
 def test_wrong_credentials_exit_2_with_one_line(site: Site, s3_server: str, bucket: str) -> None:
     def authenticate_after(requests: bytes) -> None:
         url = f"{s3_server}/moto-api/reset-auth"
@@ -584,6 +595,7 @@ def test_wrong_credentials_exit_2_with_one_line(site: Site, s3_server: str, buck
     assert "InvalidAccessKeyId" in line
 
 
+@pytest.mark.slow
 def test_a_missing_bucket_exits_2_with_one_line(site: Site, s3_server: str) -> None:
     result = site.run("s3://no-such-bucket-here/news", "--endpoint-url", s3_server)
     assert result.returncode == 2
@@ -592,6 +604,7 @@ def test_a_missing_bucket_exits_2_with_one_line(site: Site, s3_server: str) -> N
     ]
 
 
+@pytest.mark.slow
 def test_an_unreachable_endpoint_exits_2_at_once(site: Site) -> None:
     endpoint = f"http://127.0.0.1:{free_port()}"  # nothing listens there
     started = time.monotonic()
@@ -603,6 +616,7 @@ def test_an_unreachable_endpoint_exits_2_at_once(site: Site) -> None:
     print(f"unreachable endpoint: exit 2 after {time.monotonic() - started:.1f} s")  # noqa: T201
 
 
+@pytest.mark.slow
 def test_the_endpoint_can_come_from_the_environment(
     site: Site, s3_server: str, bucket: str
 ) -> None:
@@ -611,6 +625,7 @@ def test_the_endpoint_can_come_from_the_environment(
     assert f"sent {len(site.files())} objects" in result.output
 
 
+@pytest.mark.slow
 def test_a_target_must_be_a_bucket_or_a_folder(site: Site) -> None:
     for target, reason in (
         ("ftp://host/x", "is neither s3://BUCKET[/PREFIX] nor a folder"),
@@ -636,6 +651,7 @@ def _tree(root: Path) -> dict[str, tuple[int, int]]:
     return found
 
 
+@pytest.mark.slow
 def test_a_folder_target_gets_the_same_plan(site: Site, tmp_path: Path) -> None:
     site.build("--gzip")
     folder = tmp_path / "www"
@@ -683,12 +699,14 @@ def test_a_folder_target_gets_the_same_plan(site: Site, tmp_path: Path) -> None:
     assert set(after) - {STATE_NAME, ".well-known/acme"} == set(_tree(site.out)) - {manifest.NAME}
 
 
+@pytest.mark.slow
 def test_a_folder_target_cannot_be_the_export(site: Site) -> None:
     for target in (site.out, site.out / "sub", site.out.parent):
         result = site.deploy(str(target), code=2)
         assert "the export folder" in result.output
 
 
+@pytest.mark.slow
 def test_deploy_brings_the_export_up_to_date_first(site: Site, s3_server: str, bucket: str) -> None:
     site.build()
     site.deploy(f"s3://{bucket}", "--endpoint-url", s3_server)

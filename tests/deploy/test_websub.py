@@ -93,6 +93,7 @@ def test_feeds_advertise_the_hub(catalog: Catalog, seeds: Path, database: Path) 
     assert "hub" not in plain.get("/feeds/atom.xml").headers["Link"]
 
 
+@pytest.mark.slow
 def test_ingest_pings_the_hub_for_each_changed_feed(
     runner: CliRunner, seeds: Path, database: Path, hub: Hub
 ) -> None:
@@ -174,6 +175,7 @@ def test_a_slow_or_dead_hub_never_blocks_the_caller() -> None:
     dead.stop()
 
 
+@pytest.mark.slow
 @pytest.mark.e2e
 def test_live_server_pings_the_hub_after_a_change(seeds: Path, tmp_path: Path, hub: Hub) -> None:
     process, base = start_server(seeds, tmp_path, env={"FEEDSVC_WEBSUB_HUB": hub.url})

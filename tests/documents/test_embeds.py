@@ -292,6 +292,7 @@ def test_front_and_section_pages_are_paged(paged_app: Flask) -> None:
     assert client.get("/sections/science/page/2/").status_code == 404
 
 
+@pytest.mark.slow
 @pytest.mark.e2e
 def test_micawber_resolves_a_permalink(seeds: Path, tmp_path: Path) -> None:
     import micawber

@@ -97,6 +97,7 @@ def fetch(client: FlaskClient, url: str) -> bytes:
     return response.data
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("filename", ["atom.xml", "rss.xml", "feed.json"])
 @pytest.mark.parametrize("section", [None, *SECTIONS])
 def test_archive_chain_reaches_every_article_once_in_order(
@@ -158,6 +159,7 @@ def test_small_scope_has_no_archives(client: FlaskClient) -> None:
     assert client.get("/feeds/archive/6/atom.xml").status_code == 404
 
 
+@pytest.mark.slow
 def test_every_xml_feed_parses_cleanly_with_feedparser(
     client: FlaskClient, app: Flask, catalog: Catalog
 ) -> None:
@@ -298,6 +300,7 @@ def served_corpus(corpus: Path, tmp_path: Path) -> Iterator[str]:
     assert stop_server(process) == 0
 
 
+@pytest.mark.slow
 @pytest.mark.e2e
 def test_reader_library_subscribes_to_every_site_feed(served_corpus: str, tmp_path: Path) -> None:
     from reader import make_reader

@@ -14,6 +14,8 @@ from flask import Flask
 from feedsvc.catalog import Catalog
 from tests.conftest import SITE_URL, need
 
+pytestmark = [pytest.mark.external]
+
 JS = Path(__file__).parent.parent / "js"
 
 

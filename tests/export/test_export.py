@@ -70,6 +70,7 @@ def tree(root: Path) -> dict[str, tuple[int, int]]:
     return found
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("jobs", [1, 2])
 def test_every_file_is_the_body_the_server_sends(
     corpus_app: tuple[Flask, Path, Catalog], tmp_path: Path, jobs: int
@@ -144,6 +145,7 @@ def test_renamed_article_leaves_a_redirect_page(
     )
 
 
+@pytest.mark.slow
 def test_a_failing_url_aborts_and_leaves_the_previous_export(
     corpus_app: tuple[Flask, Path, Catalog], tmp_path: Path
 ) -> None:
@@ -176,6 +178,7 @@ def test_media_type_must_match_the_file_name() -> None:
     assert file_name("/feeds.opml") == "feeds.opml"
 
 
+@pytest.mark.slow
 def test_cli_build_prints_a_summary(runner: CliRunner, seeds: Path, tmp_path: Path) -> None:
     out = tmp_path / "public"
     args = [
@@ -222,6 +225,8 @@ def _get(url: str, encoding: str = "") -> tuple[int, dict[str, str], bytes]:
             return exc.code, {k.lower(): v for k, v in exc.headers.items()}, exc.read()
 
 
+@pytest.mark.external
+@pytest.mark.slow
 @pytest.mark.e2e
 def test_real_nginx_serves_the_export(
     corpus_app: tuple[Flask, Path, Catalog], tmp_path: Path
@@ -274,6 +279,7 @@ def test_real_nginx_serves_the_export(
         process.wait(timeout=10)
 
 
+@pytest.mark.slow
 def test_cli_build_does_not_log_every_url(seeds: Path, tmp_path: Path) -> None:
     import subprocess
 
@@ -320,6 +326,7 @@ def _running(pid: int) -> bool:
     return stat.rsplit(")", 1)[1].split()[0] != "Z"  # a zombie has ended; nobody reaped it
 
 
+@pytest.mark.slow
 @pytest.mark.e2e
 def test_the_next_build_removes_what_a_killed_one_left(tmp_path: Path) -> None:
     seeds = tmp_path / "seeds"

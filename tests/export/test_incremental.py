@@ -42,6 +42,7 @@ def contents(root: Path) -> dict[str, str]:
     return found
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("seed", [11, 12])
 def test_incremental_builds_equal_full_builds(
     tmp_path: Path, database: Path, catalog: Catalog, seed: int
@@ -85,6 +86,7 @@ def test_changed_settings_or_a_damaged_manifest_give_a_full_build(
     assert all(entry.md5 and entry.size >= 0 for entry in manifest.files.values())
 
 
+@pytest.mark.slow
 @pytest.mark.e2e
 def test_a_killed_incremental_build_leaves_the_previous_export_whole(tmp_path: Path) -> None:
     seeds = tmp_path / "corpus"

@@ -305,6 +305,7 @@ def _when(text: str) -> datetime:
     return datetime.fromisoformat(text)
 
 
+@pytest.mark.slow
 def test_the_workflow_gives_the_same_bytes_from_two_clones_on_two_days(
     publisher_repo: Path, tmp_path: Path
 ) -> None:
@@ -327,6 +328,7 @@ def test_the_workflow_gives_the_same_bytes_from_two_clones_on_two_days(
     assert _when(entries[MARKETS]["published"]) == MARKETS_DATE  # front matter first
 
 
+@pytest.mark.slow
 def test_time_zone_locale_hash_seed_and_workers_change_no_byte(
     publisher_repo: Path, tmp_path: Path
 ) -> None:
@@ -376,6 +378,7 @@ def _netlify_command(out: Path) -> str:
     return command.replace("feedsvc build public", f"feedsvc build {shlex.quote(str(out))}")
 
 
+@pytest.mark.slow
 def test_netlify_recipe_unshallows_a_shallow_clone_and_matches_a_full_one(
     publisher_repo: Path, tmp_path: Path
 ) -> None:

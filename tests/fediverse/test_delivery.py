@@ -144,6 +144,7 @@ def test_an_inbox_answering_500_gets_retries_then_the_activity(
         inbox.close()
 
 
+@pytest.mark.slow
 def test_a_dead_inbox_is_dropped_with_its_followers(
     seeds: Path, database: Path, catalog: Any, worker_for: Callable[[Any], DeliveryWorker]
 ) -> None:
@@ -166,6 +167,7 @@ def test_a_dead_inbox_is_dropped_with_its_followers(
         inbox.close()
 
 
+@pytest.mark.slow
 def test_deliveries_survive_sigkill_of_the_writer(seeds: Path, tmp_path: Path) -> None:
     inbox = Inbox(lambda n: 202, delay=0.2)
     followers = 24
@@ -264,6 +266,7 @@ def test_an_inbox_url_that_cannot_be_sent_to_never_stops_the_worker(
         inbox.close()
 
 
+@pytest.mark.slow
 def test_the_worker_outlives_a_failing_store_and_goes_on(
     seeds: Path,
     database: Path,

@@ -202,6 +202,7 @@ def test_the_export_holds_the_read_only_parts(
     assert "Content-Type: application/jrd+json" in headers
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("seed", range(3))
 def test_the_dependency_answer_is_exact_for_fediverse_paths(
     tmp_path: Path, database: Path, catalog: Catalog, seed: int

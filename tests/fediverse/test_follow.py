@@ -15,6 +15,8 @@ import pytest
 from tests.conftest import stop_server, write_article
 from tests.fediverse.helpers import Follower, serve
 
+pytestmark = [pytest.mark.external]
+
 
 @pytest.fixture
 def follower(tmp_path: Path) -> Iterator[Follower]:

@@ -14,6 +14,7 @@ from tests.conftest import get, wait_for_log
 pytestmark = pytest.mark.e2e
 
 
+@pytest.mark.slow
 def test_serve_publishes_feeds_and_permalinks(live_server: str) -> None:
     server = live_server
     for path, media_type in (
@@ -37,6 +38,7 @@ def test_serve_publishes_feeds_and_permalinks(live_server: str) -> None:
     assert b"Iranian Top Diplomat" in front
 
 
+@pytest.mark.slow
 def test_serve_speaks_http_properly(live_server: str, tmp_path: Path) -> None:
     import gzip
     import urllib.error

@@ -99,6 +99,7 @@ def atom_entry(base: str, title: str) -> etree._Element | None:
     return next((e for e in root.iter(f"{ATOM}entry") if e.findtext(f"{ATOM}title") == title), None)
 
 
+@pytest.mark.slow
 def test_add_edit_rename_remove_live(server: str, seeds: Path) -> None:
     base = server
     feeds = ["/feeds/atom.xml", "/feeds/rss.xml", "/feeds/feed.json", "/", "/sections/science/"]
@@ -177,6 +178,7 @@ def fetch_no_redirect(url: str) -> tuple[int, bytes, Message]:
             return exc.code, exc.read(), exc.headers
 
 
+@pytest.mark.slow
 def test_bad_file_dropped_in_live_leaves_the_rest(server: str, seeds: Path) -> None:
     (seeds / "060_bad.txt").write_bytes(b"\x00\x01\x02")
     write_article(seeds, "061_good", "Science", "Good neighbour", "Fine.")

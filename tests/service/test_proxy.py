@@ -15,7 +15,7 @@ from click.testing import CliRunner
 from feedsvc.cli import cli
 from tests.conftest import free_port, start_nginx, start_server, stop_server, write_article
 
-pytestmark = pytest.mark.e2e
+pytestmark = [pytest.mark.e2e, pytest.mark.external]
 
 
 def fetch(url: str, encoding: str = "") -> tuple[int, dict[str, str], bytes]:
@@ -56,6 +56,7 @@ def stack(seeds: Path, tmp_path: Path) -> Iterator[tuple[str, Path, Path]]:
         assert stop_server(server) == 0
 
 
+@pytest.mark.slow
 def test_repeat_is_a_hit_and_a_change_is_revalidated(
     stack: tuple[str, Path, Path], seeds: Path
 ) -> None:

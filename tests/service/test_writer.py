@@ -33,6 +33,7 @@ def articles(base: str) -> int:
     return int(catalog["articles"])
 
 
+@pytest.mark.slow
 def test_20000_files_moved_into_a_running_server_are_all_published(
     seeds: Path, tmp_path: Path
 ) -> None:
@@ -88,6 +89,7 @@ def _supervisor(tmp_path: Path) -> dict[str, object]:
     return state
 
 
+@pytest.mark.slow
 def test_a_killed_writer_is_restarted_and_publishes(seeds: Path, tmp_path: Path) -> None:
     process, base = start_server(seeds, tmp_path)
     try:
@@ -112,6 +114,7 @@ def test_a_killed_writer_is_restarted_and_publishes(seeds: Path, tmp_path: Path)
     assert "writer restarted" in log
 
 
+@pytest.mark.slow
 def test_a_writer_that_keeps_dying_backs_off_and_health_says_so(
     seeds: Path, tmp_path: Path
 ) -> None:
@@ -135,6 +138,7 @@ def test_a_writer_that_keeps_dying_backs_off_and_health_says_so(
         assert stop_server(process) == 0
 
 
+@pytest.mark.slow
 def test_a_slowly_written_file_is_never_published_half(seeds: Path, tmp_path: Path) -> None:
     process, base = start_server(seeds, tmp_path)
     text = article_text("Science", "Slow arrival", ["First half of the text."] * 3)
@@ -167,6 +171,7 @@ def test_a_slowly_written_file_is_never_published_half(seeds: Path, tmp_path: Pa
         assert stop_server(process) == 0
 
 
+@pytest.mark.slow
 def test_two_servers_on_one_address_the_second_exits_2(seeds: Path, tmp_path: Path) -> None:
     first, base = start_server(seeds, tmp_path)
     try:
@@ -205,6 +210,7 @@ def test_serve_on_a_free_port_after_a_refusal(seeds: Path, tmp_path: Path) -> No
     check_free("127.0.0.1", port)  # nothing there: no error
 
 
+@pytest.mark.slow
 def test_a_stalled_writer_is_killed_and_restarted(seeds: Path, tmp_path: Path) -> None:
     process, base = start_server(seeds, tmp_path, env={"FEEDSVC_WRITER_STALL_SECONDS": "5"})
     try:
@@ -220,6 +226,7 @@ def test_a_stalled_writer_is_killed_and_restarted(seeds: Path, tmp_path: Path) -
     assert "made no progress for" in log
 
 
+@pytest.mark.slow
 def test_feedsvc_status_says_what_health_says(seeds: Path, tmp_path: Path) -> None:
     process, base = start_server(seeds, tmp_path)
     env = {

@@ -180,6 +180,7 @@ def newsroom_app(
     return newsroom, app
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("seed", range(6))
 def test_the_dependency_answer_is_exactly_the_urls_whose_bytes_differ(
     tmp_path: Path, database: Path, catalog: Catalog, seed: int

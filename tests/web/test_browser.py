@@ -16,7 +16,7 @@ import pytest
 
 from tests.conftest import need, start_server, stop_server
 
-pytestmark = pytest.mark.e2e
+pytestmark = [pytest.mark.e2e, pytest.mark.external]
 ARTIFACTS = Path(__file__).resolve().parent.parent.parent / "test-artifacts"
 
 
@@ -64,6 +64,7 @@ def site(seeds: Path, tmp_path: Path) -> Iterator[str]:
     assert stop_server(process) == 0
 
 
+@pytest.mark.external
 def test_reader_follows_an_article_link(browser: Any, site: str) -> None:
     from selenium.webdriver.common.by import By
 
@@ -87,6 +88,7 @@ def test_reader_follows_an_article_link(browser: Any, site: str) -> None:
     assert console_problems(browser) == []
 
 
+@pytest.mark.external
 def test_embed_card_renders_in_a_frame_on_another_origin(
     browser: Any, site: str, tmp_path: Path
 ) -> None:
@@ -157,6 +159,7 @@ def _feed_links(driver: Any) -> list[tuple[str, str]]:
     return found
 
 
+@pytest.mark.external
 def test_every_feed_link_leads_to_a_readable_subscribe_page(browser: Any, site: str) -> None:
     from selenium.webdriver.common.by import By
 
@@ -202,6 +205,7 @@ def test_every_feed_link_leads_to_a_readable_subscribe_page(browser: Any, site: 
     assert width <= 360, "the subscribe page scrolls sideways at 360 px"
 
 
+@pytest.mark.external
 def test_a_raw_feed_url_shows_its_text_naming_the_subscribe_page(browser: Any, site: str) -> None:
     """What README says: Chromium shows Atom and RSS served with their registered media types
     as plain text (it applies no XSLT to them), so each feed's first lines are a comment that

