@@ -33,19 +33,30 @@ def settled_article(seeds: Path, key: str, body: str) -> None:
     os.utime(path, (past, past))
 
 
-def test_a_file_gone_for_less_than_the_settle_time_is_an_edit(
-    tmp_path: Path, catalog: Catalog, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    clock = Clock()
-    monkeypatch.setattr(
-        seeds_folder, "time", SimpleNamespace(monotonic=clock.monotonic, time=time.time)
-    )
+@pytest.fixture
+def clock(monkeypatch: pytest.MonkeyPatch) -> Clock:
+    """Settle's monotonic clock, moved by the test."""
+    moved = Clock()
+    fake = SimpleNamespace(monotonic=moved.monotonic, time=time.time)
+    monkeypatch.setattr(seeds_folder, "time", fake)
+    return moved
+
+
+@pytest.fixture
+def published(tmp_path: Path, catalog: Catalog) -> tuple[Path, Settle]:
+    """Return a seeds folder whose one article is published, and the writer's Settle."""
     seeds = tmp_path / "seeds"
     seeds.mkdir()
     settle = Settle(60)
     settled_article(seeds, "harbour", "First version.")
     assert ingest(catalog, seeds, now=T0, settle=settle).added == ("harbour",)
+    return seeds, settle
 
+
+def test_a_file_gone_for_less_than_the_settle_time_is_an_edit(
+    clock: Clock, published: tuple[Path, Settle], catalog: Catalog
+) -> None:
+    seeds, settle = published
     (seeds / "harbour.txt").unlink()  # the editor moves the original away...
     clock.now += 1
     report = ingest(catalog, seeds, now=T0, settle=settle)
@@ -62,17 +73,9 @@ def test_a_file_gone_for_less_than_the_settle_time_is_an_edit(
 
 
 def test_a_file_gone_for_the_settle_time_is_withdrawn(
-    tmp_path: Path, catalog: Catalog, monkeypatch: pytest.MonkeyPatch
+    clock: Clock, published: tuple[Path, Settle], catalog: Catalog
 ) -> None:
-    clock = Clock()
-    monkeypatch.setattr(
-        seeds_folder, "time", SimpleNamespace(monotonic=clock.monotonic, time=time.time)
-    )
-    seeds = tmp_path / "seeds"
-    seeds.mkdir()
-    settle = Settle(60)
-    settled_article(seeds, "harbour", "First version.")
-    ingest(catalog, seeds, now=T0, settle=settle)
+    seeds, settle = published
     (seeds / "harbour.txt").unlink()
     assert ingest(catalog, seeds, now=T0, settle=settle).pending == ("harbour",)
     clock.now += 60
@@ -81,12 +84,8 @@ def test_a_file_gone_for_the_settle_time_is_withdrawn(
     assert report.pending == ()
 
 
-def test_a_rename_is_seen_at_once(tmp_path: Path, catalog: Catalog) -> None:
-    seeds = tmp_path / "seeds"
-    seeds.mkdir()
-    settle = Settle(60)
-    settled_article(seeds, "harbour", "First version.")
-    ingest(catalog, seeds, now=T0, settle=settle)
+def test_a_rename_is_seen_at_once(published: tuple[Path, Settle], catalog: Catalog) -> None:
+    seeds, settle = published
     (seeds / "harbour.txt").rename(seeds / "harbour-2026.txt")
     report = ingest(catalog, seeds, now=T0, settle=settle)
     assert report.renamed == (("harbour", "harbour-2026"),)
