@@ -178,7 +178,12 @@ class Apply:
             committed = format_time(dates.updated)
             if committed > before:
                 return committed
-        return next(self.ticks)
+        tick = next(self.ticks)
+        # Never before what readers were shown: a front-matter `updated` taken away, or a
+        # stored date ahead of this clock.
+        return (
+            tick if tick > before else format_time(parse_time(before) + timedelta(microseconds=1))
+        )
 
 
 def _normal(text: str) -> str:

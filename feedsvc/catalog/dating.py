@@ -12,13 +12,16 @@ Once the catalog records a date it never moves; an edit's `updated` only moves f
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Collection, Iterable, Mapping
-from datetime import datetime
+from datetime import datetime, timedelta
 from pathlib import Path
 
 from feedsvc.articles.history import FileDates, History, HistoryError, ShallowHistory, read_history
 from feedsvc.catalog.deployed import Adopted, DeployedRecord
+from feedsvc.catalog.schema import format_time, parse_time
 
+log = logging.getLogger(__name__)
 _NO_RECORD: Mapping[str, Adopted] = {}
 
 
@@ -103,3 +106,18 @@ def date_sources(
                 continue
         counts[source] += 1
     return counts, shallow
+
+
+def forward(moment: datetime, last_change: str | None) -> datetime:
+    """Return the moment this ingest dates what it sees by: the clock's, unless the clock is
+    behind the last change the catalog recorded (an NTP step, a restored VM); then just after
+    it, so a change always moves dates, Last-Modified and the feeds' order forward."""
+    if last_change is None or format_time(moment) >= last_change:
+        return moment
+    log.warning(
+        "the clock (%s) is behind the last change the catalog recorded (%s): dating changes "
+        "from there until the clock catches up",
+        format_time(moment),
+        last_change,
+    )
+    return parse_time(last_change) + timedelta(microseconds=1)

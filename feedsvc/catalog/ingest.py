@@ -29,9 +29,9 @@ from feedsvc.articles.seeds_folder import (
     read_article,
     scan,
 )
-from feedsvc.catalog import Catalog, format_time
+from feedsvc.catalog import Catalog
 from feedsvc.catalog.apply import Apply
-from feedsvc.catalog.dating import Dating
+from feedsvc.catalog.dating import Dating, forward
 from feedsvc.catalog.identity import mint
 from feedsvc.catalog.ingest_plan import (
     Add,
@@ -274,7 +274,7 @@ def ingest(
     tally = _Tally()
     with write(catalog) as batch:
         made = batch.identity(lambda: identity or mint(site_host, moment))
-        apply = Apply(batch, moment, made, dating)
+        apply = Apply(batch, forward(moment, catalog.meta("changed")), made, dating)
         briefs = batch.briefs()
         folder = _Folder(listed, briefs, settle, seeds_dir, dating)
         absent = batch.rows(key for key in briefs if key not in folder.present)
@@ -291,5 +291,5 @@ def ingest(
             members=frozenset(batch.touched),
         )
         if report.changed_anything or catalog.meta("changed") is None:
-            batch.bump(format_time(moment))
+            batch.bump(apply.stamp)
     return report
