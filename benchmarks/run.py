@@ -2,7 +2,7 @@
 
     python -m benchmarks.run --mode quick     # a few minutes: 1k and 10k articles
     python -m benchmarks.run --mode full      # 1k, 10k and 100k articles
-    python -m benchmarks.run --only http      # feedsvc against nginx alone (issue 15)
+    python -m benchmarks.run --only http      # feedsvc against nginx alone
 
 Everything runs on this machine and loads loopback only (wrk, bounded in time). Figures are
 medians of several rounds; targets are ratios measured in the same run. Where feedsvc misses a
@@ -334,7 +334,7 @@ def main(argv: list[str] | None = None) -> int:
             edits=config["live_edits"],
         )
     if config.get("publishing") and "publishing" in only:
-        # Builds, deploys to a loopback S3 server and continuous publishing (issue 13).
+        # Builds, deploys to a loopback S3 server and continuous publishing.
         data["publishing"] = publishing.measure(work / "publishing", config["publishing"])
     data["targets"] = report.targets(data)
     data["seconds"] = time.perf_counter() - started

@@ -21,7 +21,7 @@ from feedsvc.config.settings import Settings
 
 log = logging.getLogger(__name__)
 
-WRITER, SUPERVISOR = "writer.json", "supervisor.json"
+WRITER, SUPERVISOR, SERVER_ERRORS = "writer.json", "supervisor.json", "server-errors.json"
 
 
 _FAILING: set[Path] = set()  # state files that could not be written (logged once)
@@ -53,6 +53,19 @@ def write_state(folder: Path, name: str, state: dict[str, Any]) -> bool:
         _FAILING.discard(folder / name)
         log.info("%s is written again", folder / name)
     return True
+
+
+def note_server_error(folder: Path, status: int, path: str) -> None:
+    """Remember that a server answered `status` (5xx) for `path`: health shows it for a while."""
+    now = time.time()
+    before = read_state(folder, SERVER_ERRORS) or {}
+    count = int(before.get("count", 0)) + 1
+    since = before.get("since", now)
+    write_state(
+        folder,
+        SERVER_ERRORS,
+        {"status": status, "path": path[:200], "last": now, "count": count, "since": since},
+    )
 
 
 def read_state(folder: Path, name: str) -> dict[str, Any] | None:
@@ -134,7 +147,14 @@ def health(settings: Settings, catalog: CatalogState, now: float | None = None) 
                 problems.append(f"deploy failing: {writer['deploy_error']}")
             if backlog is not None and now - float(backlog) > lag:
                 problems.append(f"changes of {now - float(backlog):.0f} s ago are not deployed")
-    from feedsvc.fediverse.health import fediverse_health  # issue 16
+    errors = read_state(settings.runtime, SERVER_ERRORS)
+    if errors is not None and now - float(errors.get("last", 0)) <= lag:
+        problems.append(
+            f"answered {errors.get('status')} to {errors.get('path')} at "
+            f"{iso(errors.get('last'))} ({errors.get('count')} server errors since "
+            f"{iso(errors.get('since'))}): see the log"
+        )
+    from feedsvc.fediverse.health import fediverse_health  # only its health, not its crypto
 
     fediverse_doc, fediverse_problems = fediverse_health(settings, now)
     problems += fediverse_problems

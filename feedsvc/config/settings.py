@@ -80,7 +80,7 @@ class Settings:
     deploy_target: str | None = None  # continuous publishing: where the writer deploys
     s3_endpoint: str | None = None  # an S3-compatible service's endpoint (R2, B2, MinIO)
     site_icon: Path | None = None  # a PNG the icons are made from (default: drawn from the title)
-    # -- fediverse (issue 16): the site and each section as ActivityPub actors --
+    # -- fediverse: the site and each section as ActivityPub actors --
     fediverse: bool = False
     fediverse_name: str | None = None  # the site actor's account name (default: from the title)
     fediverse_handle: str | None = None  # @user@host for fediverse:creator on every article

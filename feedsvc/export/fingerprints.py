@@ -190,7 +190,7 @@ def fingerprints(catalog: Catalog, settings: Settings) -> dict[str, str]:
         found[urlmap.article(old)] = _digest("redirect", urlmap.article(new))
     # Live slugs are unique, so (old, current slug) pairs say whose old slugs they are.
     found[urlmap.RECORD] = _digest("record", catalog.identity(), ledger, aliases)
-    if settings.fediverse:  # issue 16: the read-only fediverse documents
+    if settings.fediverse:  # the read-only fediverse documents
         found |= fediverse_fingerprints(catalog, settings)
     return found
 

@@ -51,7 +51,7 @@ def site_paths(settings: Settings) -> tuple[list[str], list[tuple[str, str]]]:
                 feed_size=settings.feed_size,
             )
         )
-        if settings.fediverse:  # issue 16: the read-only fediverse documents
+        if settings.fediverse:  # the read-only fediverse documents
             seqs = (seq for _record, seq, _section_seq in catalog.each_live())
             paths += urlmap.fediverse_paths(scopes, seqs, settings.page_size)
         redirects = [urlmap.redirect(old, new) for old, new in catalog.aliases()]

@@ -11,6 +11,7 @@ from werkzeug.routing import MapAdapter
 from feedsvc import urlmap
 from feedsvc.documents import headers
 from feedsvc.errors import CatalogError, NotFound
+from feedsvc.health import note_server_error
 from feedsvc.web import (
     assets,
     context,
@@ -93,6 +94,7 @@ def _catalog_error(exc: CatalogError) -> Response:
 
 def _internal_error(exc: InternalServerError) -> Response:
     current_app.logger.error("internal error", exc_info=exc.original_exception)
+    note_server_error(context.settings().runtime, 500, request.path)  # shows in /healthz
     return _error(500, "Internal error", "Something went wrong on our side.")
 
 

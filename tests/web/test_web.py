@@ -5,6 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import feedparser
+import pytest
 from flask.testing import FlaskClient
 from lxml import html
 
@@ -140,3 +141,31 @@ def test_missing_catalog_is_a_clear_503(tmp_path: Path) -> None:
     response = app.test_client().get("/")
     assert response.status_code == 503
     assert b"catalog" in response.data
+
+
+def test_a_server_error_shows_in_health(
+    seeds: Path, database: Path, catalog: Catalog, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from feedsvc.documents.scopes import Publication
+    from feedsvc.web.app import create_app
+
+    run_ingest(catalog, seeds)
+    run_dir = tmp_path / "run"
+    app = create_app(
+        {"SEEDS_DIR": seeds, "DATABASE": database, "SITE_URL": SITE_URL, "RUN_DIR": run_dir}
+    )
+    client = app.test_client()
+    assert "server errors" not in client.get("/healthz").get_data(as_text=True)
+
+    def broken(*_args: object, **_kwargs: object) -> None:
+        raise RuntimeError("a bug in a feed builder")
+
+    monkeypatch.setattr(Publication, "feed", broken)
+    assert client.get("/feeds/atom.xml").status_code == 500
+    answer = client.get("/healthz")
+    document = answer.get_json()
+    assert any(
+        "answered 500 to /feeds/atom.xml" in problem and "1 server errors" in problem
+        for problem in document["problems"]
+    ), document
+    assert answer.status_code == 503
