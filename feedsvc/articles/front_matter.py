@@ -133,6 +133,11 @@ def split_front_matter(text: str, *, source: str) -> tuple[FrontMatter, str]:
         raise ArticleError(
             source, "front-matter", f"front matter is not valid YAML{where}"
         ) from None
+    except (ValueError, OverflowError) as exc:
+        # YAML reads 2024-13-01 as a timestamp, then the date it builds does not exist.
+        raise ArticleError(
+            source, "front-matter", f"front matter holds a bad value: {exc}"
+        ) from None
     if not isinstance(data, dict):
         raise ArticleError(source, "front-matter", "front matter must be 'name: value' lines")
     unknown = sorted(str(key) for key in data if key not in KEYS)

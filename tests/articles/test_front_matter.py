@@ -192,3 +192,11 @@ def test_many_tags_within_the_size_bound_are_refused_without_quadratic_work() ->
     text = f"---\ntags: [{tags}]\n---\nWorld\n\nTitle\n\nBody."
     with pytest.raises(ArticleError, match="more than 20 tags"):
         parse_article(text, source="tags.txt")
+
+
+@pytest.mark.parametrize("value", ["2024-13-01", "2024-02-30", "2024-01-01 25:00:00"])
+def test_a_date_yaml_cannot_build_is_a_front_matter_problem(value: str) -> None:
+    # Found by the folder fuzzer: YAML took it for a timestamp and raised ValueError.
+    with pytest.raises(ArticleError) as caught:
+        parse_article(f"---\ndate: {value}\n---\nWorld\n\nTitle\n\nBody.", source="bad.txt")
+    assert caught.value.code == "front-matter"
