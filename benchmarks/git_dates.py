@@ -12,9 +12,7 @@ time to read the history alone.
 from __future__ import annotations
 
 import argparse
-import json
 import subprocess
-import sys
 import tempfile
 import time
 from pathlib import Path
@@ -22,7 +20,6 @@ from typing import Any
 
 from benchmarks.corpus import corpus, log
 
-ROOT = Path(__file__).resolve().parent.parent
 TARGET_RATIO = 2.0
 _EPOCH = 1_700_000_000
 
@@ -62,18 +59,11 @@ def repository(work: Path, articles: int, commits: int) -> Path:
 
 
 def _ingest(seeds: Path, database: Path, *, git: bool) -> dict[str, Any]:
+    from benchmarks.run import ingest_once
+
     for suffix in ("", "-wal", "-shm"):
         Path(f"{database}{suffix}").unlink(missing_ok=True)
-    flag = ["--git-dates"] if git else []
-    output = subprocess.run(
-        [sys.executable, "-m", "benchmarks.ingest_once", str(seeds), str(database), *flag],
-        capture_output=True,
-        text=True,
-        check=True,
-        timeout=3600,
-        cwd=ROOT,
-    ).stdout
-    return dict(json.loads(output))
+    return ingest_once(seeds, database, *(["--git-dates"] if git else []))
 
 
 def measure(work: Path, articles: int, commits: int, rounds: int = 3) -> dict[str, Any]:

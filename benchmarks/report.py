@@ -37,6 +37,15 @@ def targets(data: dict[str, Any]) -> list[dict[str, Any]]:
         ingest = data["ingest"][largest]
         row(f"cold ingest of {largest} (s)", ingest["cold_s"], 20, False, " s")
         row(f"no-change rescan of {largest} (s)", ingest["rescan_s"], 1, False, " s")
+    if "git" in data:
+        git = data["git"]
+        row(
+            f"cold ingest of {git['articles']} with git dates ({git['commits']} commits) / without",
+            git["ratio"],
+            git["target"],
+            False,
+            "x",
+        )
     if "memory" in data:
         memory = data["memory"]
         name = f"serving worker, {memory['articles']} articles (MiB RSS)"

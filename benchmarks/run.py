@@ -26,7 +26,7 @@ import urllib.request
 from pathlib import Path
 from typing import Any
 
-from benchmarks import http_compare, live, publishing, report
+from benchmarks import git_dates, http_compare, live, publishing, report
 from benchmarks.chart import chart
 from benchmarks.corpus import corpus, log
 from benchmarks.load import (
@@ -40,7 +40,7 @@ from benchmarks.load import (
 from feedsvc.catalog.paths import backup_dir, identity_file
 from feedsvc.service.server import INTERFACE, TARGET
 
-SECTIONS = ("ingest", "http", "latency", "memory", "export", "live", "publishing")
+SECTIONS = ("ingest", "git", "http", "latency", "memory", "export", "live", "publishing")
 
 MODES: dict[str, dict[str, Any]] = {
     "smoke": {
@@ -55,6 +55,7 @@ MODES: dict[str, dict[str, Any]] = {
         "live_edit": 60,
         "live_edits": 2,
         "publishing": 60,
+        "git": {"articles": 60, "commits": 60},
     },
     "quick": {
         "sizes": [1000, 10000],
@@ -67,6 +68,7 @@ MODES: dict[str, dict[str, Any]] = {
         "live_bulk": 20000,
         "live_edit": 1000,
         "live_edits": 5,
+        "git": {"articles": 10000, "commits": 10000},
     },
     "full": {
         "sizes": [1000, 10000, 100000],
@@ -80,6 +82,7 @@ MODES: dict[str, dict[str, Any]] = {
         "live_edit": 1000,
         "live_edits": 5,
         "publishing": 10000,
+        "git": {"articles": 10000, "commits": 100000},
     },
 }
 
@@ -99,10 +102,10 @@ def _drop_page_cache() -> bool:
     return True
 
 
-def ingest_once(seeds: Path, database: Path) -> dict[str, Any]:
+def ingest_once(seeds: Path, database: Path, *flags: str) -> dict[str, Any]:
     """Run one ingest in a fresh process; return its seconds and peak memory."""
     output = subprocess.run(
-        [sys.executable, "-m", "benchmarks.ingest_once", str(seeds), str(database)],
+        [sys.executable, "-m", "benchmarks.ingest_once", str(seeds), str(database), *flags],
         capture_output=True,
         text=True,
         check=True,
@@ -312,6 +315,11 @@ def main(argv: list[str] | None = None) -> int:
     only = set(args.only or SECTIONS)
     if "ingest" in only:
         data["ingest"] = measure_ingest(work, config["sizes"])
+    if "git" in only and config.get("git"):
+        # Ingest with dates from git against without, on the same committed articles.
+        data["git"] = git_dates.measure(
+            work, config["git"]["articles"], config["git"]["commits"], rounds=config["rounds"]
+        )
     if "http" in only:
         data["http"] = http_compare.compare(
             work,
