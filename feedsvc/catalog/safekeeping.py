@@ -43,6 +43,14 @@ def open_for_writing(settings: Settings) -> Catalog:
     return open_catalog(path, create=create, keep_backups=settings.backups)
 
 
+def publication_of(settings: Settings, stored: str | None) -> str | None:
+    """Return the identity this publication's ids are minted from, as far as it is known
+    before minting: FEEDSVC_PUBLICATION_ID's, the catalog's (`stored`), or the one kept beside
+    the catalog (None: none yet, a fresh machine)."""
+    configured = from_setting(settings.publication_id) if settings.publication_id else None
+    return configured or stored or read_file(identity_file(settings.database))
+
+
 def identity_for(
     settings: Settings, catalog: Catalog, today: datetime, dating: Dating | None = None
 ) -> str:
@@ -59,7 +67,7 @@ def identity_for(
     kept_path = identity_file(settings.database)
     kept = read_file(kept_path)
     record = dating.record
-    ours = configured or stored or kept
+    ours = publication_of(settings, stored)
     if record is not None and ours is not None and record.publication != ours:
         raise CatalogError(
             str(settings.database),

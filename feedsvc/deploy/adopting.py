@@ -18,8 +18,7 @@ from urllib.parse import urlsplit
 from feedsvc import urlmap
 from feedsvc.catalog import open_catalog
 from feedsvc.catalog.deployed import DeployedRecord, check_publication, decode
-from feedsvc.catalog.identity import from_setting, read_file
-from feedsvc.catalog.paths import identity_file
+from feedsvc.catalog.safekeeping import publication_of
 from feedsvc.config.settings import Settings
 from feedsvc.deploy.plan import Target
 from feedsvc.errors import CatalogError, RecordError
@@ -43,8 +42,8 @@ class Found:
 
 def known_identity(settings: Settings) -> str | None:
     """Return the identity this publication's ids are minted from, as far as it is known before
-    ingest: the catalog's, the one kept beside it, or FEEDSVC_PUBLICATION_ID's (None: none yet,
-    a fresh machine)."""
+    ingest (None: none yet, a fresh machine); see catalog.safekeeping.publication_of."""
+    stored = None
     try:
         catalog = open_catalog(settings.database, readonly=True)
     except CatalogError:
@@ -56,12 +55,7 @@ def known_identity(settings: Settings) -> str | None:
             stored = None
         finally:
             catalog.close()
-        if stored is not None:
-            return stored
-    kept = read_file(identity_file(settings.database))
-    if kept is not None:
-        return kept
-    return from_setting(settings.publication_id) if settings.publication_id else None
+    return publication_of(settings, stored)
 
 
 def checked(data: bytes | None, settings: Settings, where: str) -> Found | None:

@@ -709,3 +709,21 @@ def test_adopt_from_a_path(small: Site, tmp_path: Path) -> None:
 def test_the_record_names_no_address(app: Flask, catalog: Catalog) -> None:
     assert app.config["FEEDSVC"].site.url == SITE_URL
     assert SITE_URL.encode() not in encode(catalog)  # ids travel with it, not the site's URL
+
+
+def test_the_identity_a_record_is_checked_against_is_the_one_ingest_would_mint_from(
+    tmp_path: Path,
+) -> None:
+    from feedsvc.catalog.identity import write_file
+    from feedsvc.catalog.paths import identity_file
+    from feedsvc.config.settings import load_settings
+
+    database = tmp_path / "instance" / "feedsvc.sqlite3"
+    write_file(identity_file(database), "tag:old.example.org,2020")  # kept from before
+    settings = load_settings(
+        {}, {"DATABASE": database, "PUBLICATION_ID": "news.example.org,2024-03-01"}
+    )
+    # No catalog yet: FEEDSVC_PUBLICATION_ID wins over the kept file, for the check before
+    # ingest as for ingest itself (they once disagreed).
+    assert adopting.known_identity(settings) == "tag:news.example.org,2024-03-01"
+    assert keeper.publication_of(settings, None) == "tag:news.example.org,2024-03-01"
