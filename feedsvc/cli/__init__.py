@@ -10,7 +10,7 @@ from typing import Any
 
 import click
 
-from feedsvc.cli import building, catalog, deploying, serving
+from feedsvc.cli import building, catalog, deploying, serving, systemd
 from feedsvc.cli.common import EXIT_ERROR, EXIT_PROBLEMS
 from feedsvc.config.settings import load_settings
 from feedsvc.errors import FeedsvcError
@@ -59,6 +59,7 @@ for command in (
     serving.serve,
     building.build,
     serving.nginx_conf,
+    systemd.systemd_unit,
     deploying.deploy,
 ):
     cli.add_command(command)

@@ -1,6 +1,6 @@
 """The one table of settings: each FEEDSVC_* variable's field, parser, default as people read
-it, and help. Settings (settings.py) are read through it, and README's settings tables are made
-from it (`python -m feedsvc.config.table` prints them; a test fails when README differs)."""
+it, and help. Settings (settings.py) are read through it, and the manual's settings page is made
+from it at every build (`python -m feedsvc.config.table` prints its tables)."""
 
 from __future__ import annotations
 
@@ -248,7 +248,7 @@ SETTINGS: tuple[Setting, ...] = (
 
 
 def markdown(group: str) -> str:
-    """Return README's table of one group of settings."""
+    """Return the manual's table of one group of settings (Markdown)."""
     lines = ["| variable | default | meaning |", "|---|---|---|"]
     for setting in SETTINGS:
         if setting.group == group:
@@ -257,7 +257,7 @@ def markdown(group: str) -> str:
 
 
 def main() -> None:
-    """Print README's tables: python -m feedsvc.config.table [general|fediverse]."""
+    """Print the manual's tables: python -m feedsvc.config.table [general|fediverse]."""
     for group in sys.argv[1:] or ["general", "fediverse"]:
         sys.stdout.write(markdown(group))
 

@@ -1,28 +1,13 @@
-"""README's settings tables are made from the one settings table, and say every setting."""
+"""The one settings table says every setting, with help and its real default (the manual's
+settings page is made from it: tests/docs/test_manual.py)."""
 
 from __future__ import annotations
 
 import dataclasses
 from pathlib import Path
 
-import pytest
-
 from feedsvc.config.settings import Settings, Site
-from feedsvc.config.table import PREFIX, SETTINGS, markdown
-
-README = Path(__file__).resolve().parents[2] / "README.md"
-
-
-@pytest.mark.parametrize("group", ["general", "fediverse"])
-def test_readme_shows_the_table_as_the_code_has_it(group: str) -> None:
-    text = README.read_text(encoding="utf-8")
-    marker = f"<!-- settings table ({group}): made by `python -m feedsvc.config.table {group}`"
-    assert marker in text, f"README lacks the {group} settings table's marker"
-    after = text.split(marker, 1)[1].split("\n", 1)[1]
-    assert after.startswith(markdown(group)), (
-        f"README's {group} settings table differs from feedsvc/config/table.py: paste the "
-        f"output of `python -m feedsvc.config.table {group}` under its marker"
-    )
+from feedsvc.config.table import PREFIX, SETTINGS
 
 
 def test_every_field_has_one_setting_with_help() -> None:
