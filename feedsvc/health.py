@@ -22,6 +22,7 @@ from feedsvc.config.settings import Settings
 log = logging.getLogger(__name__)
 
 WRITER, SUPERVISOR, SERVER_ERRORS = "writer.json", "supervisor.json", "server-errors.json"
+CATALOG = "catalog.json"  # which catalog serve started with: workers serve no other
 
 
 _FAILING: set[Path] = set()  # state files that could not be written (logged once)

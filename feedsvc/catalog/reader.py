@@ -278,3 +278,17 @@ def open_catalog(
         path, readonly=readonly, create=create, keep_backups=keep_backups, snapshot=snapshot
     )
     return Catalog(connection, path)
+
+
+def catalog_id_of(path: Path) -> str:
+    """Return the id of the catalog in the file at `path`, read from the file alone.
+
+    The -wal file beside a catalog belongs to whichever catalog was open there: when another
+    file is moved into its place, SQLite would lay the old WAL's pages over the new file and
+    show the old catalog's id. An immutable read ignores the WAL.
+    """
+    catalog = open_catalog(path, snapshot=True)
+    try:
+        return catalog.catalog_id()
+    finally:
+        catalog.close()

@@ -21,6 +21,7 @@ from feedsvc.catalog.identity import from_setting, mint, read_file, write_file
 from feedsvc.catalog.ingest import IngestReport, Settle, ingest
 from feedsvc.catalog.lock import writer_lock
 from feedsvc.catalog.paths import identity_file
+from feedsvc.catalog.reader import catalog_id_of
 from feedsvc.config.settings import Settings
 from feedsvc.errors import CatalogError
 
@@ -95,23 +96,31 @@ def identity_for(
     return identity
 
 
-def file_identity(catalog: Catalog) -> FileIdentity:
-    """Return the identity of the catalog file open in `catalog`."""
-    status = os.stat(catalog.path)
+def file_identity(catalog: Catalog, status: os.stat_result | None = None) -> FileIdentity:
+    """Return the identity of the catalog file open in `catalog` (`status`: the file's, taken
+    before it was opened)."""
+    status = status or os.stat(catalog.path)
     return FileIdentity(status.st_dev, status.st_ino, catalog.catalog_id())
 
 
-def check_same_file(settings: Settings, known: FileIdentity | None) -> None:
-    """Refuse to write when the catalog file was deleted, moved or replaced meanwhile.
+_REPLACED = (
+    "was replaced by a different catalog while feedsvc was running: nothing is written to it; "
+    "restart feedsvc to publish from it, or `feedsvc restore` the right one"
+)
+
+
+def check_same_file(settings: Settings, known: FileIdentity | None) -> os.stat_result | None:
+    """Refuse to write when the catalog file was deleted, moved or replaced meanwhile; return
+    the file's status (None when nothing is known yet).
 
     A file holding the same catalog (a restored backup) is fine: the writer carries on.
     """
-    if known is None:
-        return
     path = settings.database
     try:
         status = os.stat(path)
     except FileNotFoundError:
+        if known is None:
+            return None
         raise CatalogError(
             str(path),
             "was deleted or moved while feedsvc was running: nothing is written until it is "
@@ -120,19 +129,18 @@ def check_same_file(settings: Settings, known: FileIdentity | None) -> None:
         ) from None
     except OSError as exc:
         raise CatalogError(str(path), f"cannot be checked: {exc.strerror}") from exc
-    if (status.st_dev, status.st_ino) == (known.device, known.inode):
-        return
-    other = open_catalog(path, readonly=True)
-    try:
-        catalog_id = other.catalog_id()
-    finally:
-        other.close()
-    if catalog_id != known.catalog_id:
-        raise CatalogError(
-            str(path),
-            "was replaced by a different catalog while feedsvc was running: nothing is written "
-            "to it; restart feedsvc to publish from it, or `feedsvc restore` the right one",
-        )
+    if known is None or (status.st_dev, status.st_ino) == (known.device, known.inode):
+        return status
+    if catalog_id_of(path) != known.catalog_id:
+        raise CatalogError(str(path), _REPLACED)
+    return status
+
+
+def check_opened(catalog: Catalog, known: FileIdentity | None) -> None:
+    """Refuse the catalog just opened unless it is the one written before: the file can be
+    replaced between the check of its path and its opening."""
+    if known is not None and catalog.catalog_id() != known.catalog_id:
+        raise CatalogError(str(catalog.path), _REPLACED)
 
 
 def backup_due(settings: Settings, catalog: Catalog, now: datetime) -> bool:
@@ -168,9 +176,10 @@ def run_ingest(
     moment = now or datetime.now(UTC)
     dating = Dating(settings.seeds_dir, git=settings.git_dates, record=adopt)
     with writer_lock(settings.database, wait=wait, on_wait=on_wait):
-        check_same_file(settings, known)
+        status = check_same_file(settings, known)
         catalog = open_for_writing(settings)
         try:
+            check_opened(catalog, known)
             report = ingest(
                 catalog,
                 settings.seeds_dir,
@@ -182,7 +191,7 @@ def run_ingest(
                 settle=settle if settle is not None else Settle(settings.settle_ms / 1000),
                 progress=progress,
             )
-            written = file_identity(catalog)
+            written = file_identity(catalog, status)
             moment = datetime.now(UTC)  # backups are named and scheduled by the real clock
             if backup_due(settings, catalog, moment):
                 try:

@@ -15,6 +15,7 @@ from feedsvc.catalog.safekeeping import FileIdentity, ingest_settled
 from feedsvc.cli.common import print_report, settings_of, waiting
 from feedsvc.config.settings import Settings, to_environ
 from feedsvc.errors import FeedsvcError
+from feedsvc.health import CATALOG, write_state
 
 if TYPE_CHECKING:
     pass
@@ -101,6 +102,7 @@ def serve(
         settings = replace(settings, access_log=access_log)
     check_free(host, port)
     known = _first_ingest(settings)
+    write_state(settings.runtime, CATALOG, {"catalog_id": known.catalog_id})
     # Workers are processes granian starts: they read the settings from the environment.
     for name, value in to_environ(settings).items():
         if value is None:
@@ -135,23 +137,29 @@ def serve(
             supervisor.stop()
 
 
-def _first_ingest(settings: Settings) -> FileIdentity | None:
+def _first_ingest(settings: Settings) -> FileIdentity:
     """Ingest before serving; when that fails but the catalog can be read, serve it anyway
-    (degraded, never down: the writer retries and health says why)."""
+    (degraded, never down: the writer retries and health says why). Returns the catalog
+    served: the writer and the workers never take another one put in its place."""
     from feedsvc.catalog import open_catalog
+    from feedsvc.catalog.safekeeping import file_identity
 
     try:
         report, known = ingest_settled(settings, on_wait=waiting)
         print_report(report)
     except FeedsvcError as exc:
         try:
-            open_catalog(settings.database, snapshot=True).close()
-        except FeedsvcError:
+            status = os.stat(settings.database)
+            catalog = open_catalog(settings.database, snapshot=True)
+        except (FeedsvcError, OSError):
             raise exc from None
+        try:
+            known = file_identity(catalog, status)
+        finally:
+            catalog.close()
         logging.getLogger("feedsvc.serve").error(
             "%s; serving the catalog as it is while the writer retries", exc
         )
-        return None
     return known
 
 

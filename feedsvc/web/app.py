@@ -12,6 +12,7 @@ from flask import Flask
 from feedsvc.catalog import CatalogWatch
 from feedsvc.config.settings import Settings, load_settings
 from feedsvc.errors import CatalogError
+from feedsvc.health import CATALOG, read_state
 
 __all__ = ["create_app"]
 
@@ -34,7 +35,8 @@ def create_app(
     app = web.SiteFlask("feedsvc", static_folder=None, template_folder="web/templates")
     app.config["FEEDSVC"] = settings
     web.init_app(app)
-    watch = CatalogWatch(settings.database, eager=True)
+    served = read_state(settings.runtime, CATALOG) or {}
+    watch = CatalogWatch(settings.database, eager=True, catalog_id=served.get("catalog_id"))
     app.extensions["feedsvc.catalog"] = watch
 
     def generation() -> int | None:
