@@ -26,7 +26,7 @@ import urllib.request
 from pathlib import Path
 from typing import Any
 
-from benchmarks import git_dates, http_compare, live, publishing, report
+from benchmarks import git_dates, http_compare, inbox_flood, live, publishing, report
 from benchmarks.chart import chart
 from benchmarks.corpus import corpus, log
 from benchmarks.load import (
@@ -40,7 +40,7 @@ from benchmarks.load import (
 from feedsvc.catalog.paths import backup_dir, identity_file
 from feedsvc.service.server import INTERFACE, TARGET
 
-SECTIONS = ("ingest", "git", "http", "latency", "memory", "export", "live", "publishing")
+SECTIONS = ("ingest", "git", "http", "latency", "memory", "export", "live", "publishing", "inbox")
 
 MODES: dict[str, dict[str, Any]] = {
     "smoke": {
@@ -341,6 +341,10 @@ def main(argv: list[str] | None = None) -> int:
             count=config["live_bulk"],
             edits=config["live_edits"],
         )
+    if "inbox" in only:
+        # Feed latency while signers whose servers never answer flood the inbox.
+        data["inbox"] = inbox_flood.measure(work, config["http"], seconds=config["seconds"])
+        print(inbox_flood.table(data["inbox"]))
     if config.get("publishing") and "publishing" in only:
         # Builds, deploys to a loopback S3 server and continuous publishing.
         data["publishing"] = publishing.measure(work / "publishing", config["publishing"])

@@ -10,7 +10,7 @@ from typing import Any
 
 import click
 
-from feedsvc.cli import building, catalog, deploying, serving, systemd
+from feedsvc.cli import building, catalog, deploying, serving, stats, systemd
 from feedsvc.cli.common import EXIT_ERROR, EXIT_PROBLEMS
 from feedsvc.config.settings import load_settings
 from feedsvc.errors import FeedsvcError
@@ -47,6 +47,10 @@ def cli(
         if value is not None
     }
     ctx.obj = load_settings(os.environ, overrides)
+    if ctx.obj.fediverse:  # refused before anything starts (this check loads no cryptography)
+        from feedsvc.fediverse.actors import check_site_url
+
+        check_site_url(ctx.obj)
 
 
 for command in (
@@ -61,6 +65,7 @@ for command in (
     serving.nginx_conf,
     systemd.systemd_unit,
     deploying.deploy,
+    stats.stats,
 ):
     cli.add_command(command)
 

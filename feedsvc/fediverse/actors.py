@@ -3,6 +3,7 @@ account names (`acct:name@host`) WebFinger resolves to them."""
 
 from __future__ import annotations
 
+import ipaddress
 import re
 from dataclasses import dataclass
 from urllib.parse import urlsplit
@@ -11,6 +12,7 @@ from text_unidecode import unidecode
 
 from feedsvc import urlmap
 from feedsvc.config.settings import Settings
+from feedsvc.errors import ConfigError
 
 _NOT_NAME = re.compile(r"[^a-z0-9_]+")
 
@@ -24,6 +26,31 @@ def username(text: str) -> str:
 def site_username(settings: Settings) -> str:
     """Return the site actor's account name (FEEDSVC_FEDIVERSE_NAME, or from the title)."""
     return settings.fediverse_name or username(settings.site.title)
+
+
+def check_site_url(settings: Settings) -> None:
+    """Refuse (ConfigError) to federate from a site URL other servers cannot use: it must be
+    https (they fetch actors and check signatures over it, and Mastodon follows no http actor),
+    except a loopback site with private addresses allowed (a test setup)."""
+    parts = urlsplit(settings.site.url)
+    if parts.scheme == "https":
+        return
+    host = (parts.hostname or "").lower()
+    loopback = host == "localhost" or host.endswith(".localhost") or _is_loopback(host)
+    if loopback and settings.fediverse_allow_private:
+        return
+    raise ConfigError(
+        "FEEDSVC_SITE_URL",
+        f"federation needs an https:// site URL, not {settings.site.url[:200]} (plain http only "
+        "on a loopback address with FEEDSVC_FEDIVERSE_ALLOW_PRIVATE=1, for tests)",
+    )
+
+
+def _is_loopback(host: str) -> bool:
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False
 
 
 def account_host(settings: Settings) -> str:

@@ -119,6 +119,20 @@ def _getaddrinfo(url: str, host: str, port: int, deadline: float) -> list[str]:
     return result
 
 
+def check_literal(url: object, policy: Policy) -> str:
+    """Return `url` unless check_url refuses it or its host is an address that may not be
+    connected to; a host name is left for resolve (a lookup may wait on the network)."""
+    checked = check_url(url, policy)
+    host = urlsplit(checked).hostname or ""
+    try:
+        ipaddress.ip_address(host)
+    except ValueError:
+        return checked
+    if not allowed(host, policy):
+        raise FetchError(checked, f"refused: {host} is not a public address")
+    return checked
+
+
 def resolve(url: str, policy: Policy, deadline: float | None = None) -> tuple[str, int, str]:
     """Return (address to connect to, port, scheme) for `url`; raise FetchError if refused."""
     check_url(url, policy)

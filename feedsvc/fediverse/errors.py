@@ -17,12 +17,14 @@ class KeyFileError(FeedsvcError):
 
 
 class RequestRefused(FeedsvcError):
-    """An inbox request is refused: `status` is the HTTP answer (400, 401, 413, ...)."""
+    """An inbox request is refused: `status` is the HTTP answer (400, 401, 413, 429, ...);
+    `retry_after`, in seconds, when the sender may try again later."""
 
-    def __init__(self, status: int, reason: str) -> None:
+    def __init__(self, status: int, reason: str, retry_after: int | None = None) -> None:
         super().__init__(reason)
         self.status = status
         self.reason = reason
+        self.retry_after = retry_after
 
 
 class FetchError(FeedsvcError):

@@ -1,31 +1,41 @@
 """The inbox: what a signed POST from another server does.
 
-Order of checks (cheapest first, nothing written before the last): size (413), the Signature,
-Host, Date and Digest headers (401/400, signatures.check_form), the JSON body (400), the
-signer's key, which must be the activity's actor's own (signers.authenticate: fetched with a
-signed GET, cached, fetched again once when a cached key fails; 401, or 503 when too many
-fetches run), and a signature never seen before (401: a replay). Then: `Follow` of one of the
-publication's actors records the follower and queues a signed `Accept`; `Undo` of a Follow
-forgets it; `Delete` of the actor itself forgets every follow of it (also when the actor's own
-server already answers 410); anything else is accepted with 202 and ignored.
+Order of checks (cheapest first, nothing written before the signature is verified): size (413),
+the Signature, Host, Date and Digest headers (401/400, signatures.check_form), the JSON body
+(400), the signer's key, which must be the activity's actor's own, and a signature never seen
+before (401: a replay). A key cached and young verifies in the request (signers.cached_key) and
+the POST is acted on at once. Any other key must be fetched from the signer's server, which may
+take the whole FEEDSVC_FEDIVERSE_TIMEOUT or never answer: such a POST is answered 202 at once
+and handed to the backlog (backlog.py; 429 or 503 with Retry-After when it is full), whose
+threads fetch the key (signers.fetched_key), verify, and only then act (`verify_later`).
+
+Acting: `Follow` of one of the publication's actors records the follower and queues a signed
+`Accept`; `Undo` of a Follow forgets it; `Delete` of the actor itself forgets every follow of it
+(also when the actor's own server already answers 410); anything else is taken and ignored.
 """
 
 from __future__ import annotations
 
+import functools
 import json
 import logging
+import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
+from urllib.parse import urlsplit
 
 from feedsvc.config.settings import Settings
+from feedsvc.errors import FeedsvcError
 from feedsvc.fediverse import objects, queue
 from feedsvc.fediverse.actors import Actor, actor_by_id, section_actor, site_actor
-from feedsvc.fediverse.errors import RequestRefused
-from feedsvc.fediverse.signatures import MAX_SKEW, check_form
-from feedsvc.fediverse.signers import authenticate
-from feedsvc.fediverse.store import Follower, RemoteKey, Store
+from feedsvc.fediverse.addresses import check_literal
+from feedsvc.fediverse.backlog import Backlog, Job
+from feedsvc.fediverse.errors import FetchError, RequestRefused
+from feedsvc.fediverse.signatures import MAX_SKEW, Signed, check_form
+from feedsvc.fediverse.signers import cached_key, fetched_key, policy
+from feedsvc.fediverse.store import Follower, RemoteKey, Store, open_store, signature_digest
 
 log = logging.getLogger(__name__)
 
@@ -78,27 +88,72 @@ def receive(
     target: str,
     header: Callable[[str], str | None],
     body: bytes,
+    backlog: Backlog,
 ) -> Outcome:
-    """Handle one inbox POST; raise RequestRefused for a request that must change nothing."""
+    """Handle one inbox POST without waiting on any other server: act on it when its key is
+    cached, else queue it on `backlog`; raise RequestRefused for a request that must change
+    nothing now."""
     if len(body) > MAX_BODY:
         raise RequestRefused(413, f"the body is larger than {MAX_BODY} bytes")
     now = datetime.now(UTC)
     signed = check_form(method, target, header, body, now, site_url=settings.site.url)
     activity = _parse(body)
     actor: str = activity["actor"]
-    kind = activity["type"]
     deleted = activity.get("object")
-    own_delete = kind == "Delete" and actor in (deleted, _id_of(deleted))
+    own_delete = activity["type"] == "Delete" and actor in (deleted, _id_of(deleted))
     if own_delete and not store.is_follower(actor):
         # Servers announce deleted accounts everywhere; one we never knew changes nothing
         # here, and its key is usually gone already.
         return Outcome(202, "ignored Delete of an unknown actor")
-    key = authenticate(settings, store, signed, actor, own_delete=own_delete)
-    if key is None:
-        store.remove_actor(actor)
-        return Outcome(202, "forgot a deleted actor (its server answers 410)")
+    key = cached_key(store, signed, actor, own_delete=own_delete)
+    if key is not None:
+        return _take(settings, store, signed, key, activity)
+    for url in (signed.key_id, actor):  # what a fetch would be refused at once: refuse now
+        try:
+            check_literal(url, policy(settings))
+        except FetchError as exc:
+            raise RequestRefused(401, f"the signer's key cannot be fetched: {exc.reason}") from None
+    if store.was_seen(signed.key_id, signed.signature, now.timestamp()):
+        raise RequestRefused(401, "a replayed request (this signature was taken already)")
+    token = signature_digest(signed.key_id, signed.signature)
+    job = functools.partial(verify_later, settings, signed, activity, own_delete=own_delete)
+    sender = urlsplit(signed.key_id).netloc.lower()
+    backlog.submit(Job(sender, token, job), retry_after=settings.fediverse_timeout)
+    return Outcome(202, "queued until the signer's key is fetched")
+
+
+def verify_later(
+    settings: Settings, signed: Signed, activity: dict[str, Any], *, own_delete: bool
+) -> Outcome | None:
+    """Fetch the signer's key, verify, then act (a backlog thread, never a request); log what
+    came of it; return the outcome, None when the activity was dropped."""
+    actor: str = activity["actor"]
+    try:
+        with open_store(settings.database) as store:
+            key = fetched_key(settings, store, signed, actor, own_delete=own_delete)
+            if key is None:
+                store.remove_actor(actor)
+                outcome = Outcome(202, "forgot a deleted actor (its server answers 410)")
+            else:
+                outcome = _take(settings, store, signed, key, activity)
+    except RequestRefused as exc:
+        log.info("inbox: dropped once its key was fetched (%d): %s", exc.status, exc.reason)
+        return None
+    except FeedsvcError as exc:  # the federation store (StoreError), the catalog
+        log.error("inbox: dropped: %s", exc)
+        return None
+    log.info("inbox: %s (once its key was fetched)", outcome.what)
+    return outcome
+
+
+def _take(
+    settings: Settings, store: Store, signed: Signed, key: RemoteKey, activity: dict[str, Any]
+) -> Outcome:
+    """Act on an activity whose signature `key` verified."""
+    actor: str = activity["actor"]
+    kind: str = activity["type"]
     expires = (signed.sent + MAX_SKEW).timestamp()
-    if not store.first_sight(signed.key_id, signed.signature, expires, now.timestamp()):
+    if not store.first_sight(signed.key_id, signed.signature, expires, time.time()):
         raise RequestRefused(401, "a replayed request (this signature was taken already)")
     if kind == "Follow":
         return _follow(settings, store, key, activity)
@@ -108,7 +163,8 @@ def receive(
         if inner.get("type") == "Follow" and inner.get("actor") == actor and target_actor:
             store.remove_follower(target_actor.scope, actor)
             return Outcome(202, "unfollowed")
-    if own_delete:
+    deleted = activity.get("object")
+    if kind == "Delete" and actor in (deleted, _id_of(deleted)):
         store.remove_actor(actor)
         return Outcome(202, "forgot a deleted actor")
     return Outcome(202, f"ignored {kind[:40]}")

@@ -5,14 +5,13 @@ A key document proves nothing about who owns it: anyone can publish a key that s
 alice". So the key counts only when alice's own actor document, fetched from alice's id, lists
 that keyId with that same public key (when the key is part of that very document, fetched from
 that id, one fetch shows both). Fetches are GETs signed by the site's actor (servers with
-authorized fetch require it), all within one deadline, and at most KEY_FETCH_SLOTS run at once
-in a process: a POST that would need one more is answered 503 at once, so a flood of
-unknown signers cannot hold every web thread waiting on remote servers.
+authorized fetch require it), all within one deadline. `cached_key` needs no network and runs
+in the request; `fetched_key` waits on other servers and runs only off the serving path (the
+inbox's backlog, whose threads also bound how many fetches run at once).
 """
 
 from __future__ import annotations
 
-import threading
 import time
 from datetime import UTC, datetime
 from typing import Any
@@ -27,8 +26,6 @@ from feedsvc.fediverse.signatures import Signed, sign, verify
 from feedsvc.fediverse.store import RemoteKey, Store
 
 KEY_MAX_AGE = 86_400.0  # a cached key older than this is fetched again before use
-KEY_FETCH_SLOTS = 8  # key fetches in flight at once, per process
-KEY_FETCHES = threading.BoundedSemaphore(KEY_FETCH_SLOTS)
 
 
 def policy(settings: Settings) -> Policy:
@@ -115,34 +112,42 @@ def _gone(settings: Settings, answered_410: str, actor: str, deadline: float) ->
     return False
 
 
-def authenticate(
-    settings: Settings, store: Store, signed: Signed, actor: str, *, own_delete: bool = False
+def cached_key(
+    store: Store, signed: Signed, actor: str, *, own_delete: bool = False
 ) -> RemoteKey | None:
-    """Return the key of `actor` that verifies `signed` (cached, or fetched, proven to be the
-    actor's, then cached); raise RequestRefused (401, or 503 when too many fetches run).
+    """Return the cached key of `actor` that verifies `signed`, None when a fetch must decide
+    (no key cached, too old, or one that fails: the actor may have a new key); raise
+    RequestRefused(401) when the cached key is another actor's. Reads the store only.
 
-    For the Delete of the signer's own account (`own_delete`) a cached key of any age will do
-    (the account, and so its key, is usually gone by then), and None means the actor's own
-    server answers 410: it is gone, whoever sent the Delete.
+    For the Delete of the signer's own account (`own_delete`) a cached key of any age will do:
+    the account, and so its key, is usually gone by then.
     """
     cached = store.key(signed.key_id)
-    if cached is not None:
-        if cached.owner != actor:
-            raise RequestRefused(401, "the activity's actor is not the key's owner")
-        young = time.time() - cached.fetched < KEY_MAX_AGE
-        if (young or own_delete) and verify(cached.pem, signed):
-            return cached
+    if cached is None:
+        return None
+    if cached.owner != actor:
+        raise RequestRefused(401, "the activity's actor is not the key's owner")
+    young = time.time() - cached.fetched < KEY_MAX_AGE
+    return cached if (young or own_delete) and verify(cached.pem, signed) else None
+
+
+def fetched_key(
+    settings: Settings, store: Store, signed: Signed, actor: str, *, own_delete: bool = False
+) -> RemoteKey | None:
+    """Fetch the key `signed` names, prove it is `actor`'s, verify `signed` with it and cache
+    it; raise RequestRefused(401) when any of that fails. Waits on other servers (at most
+    FEEDSVC_FEDIVERSE_TIMEOUT): never call it while serving a request.
+
+    For the Delete of the signer's own account, None means the actor's own server answers 410:
+    it is gone, whoever sent the Delete.
+    """
     deadline = time.monotonic() + settings.fediverse_timeout
-    if not KEY_FETCHES.acquire(blocking=False):
-        raise RequestRefused(503, "too many signers' keys are being fetched now; try again later")
     try:
         fresh = _fetch_key(settings, signed.key_id, actor, deadline)
     except FetchError as exc:
         if own_delete and exc.status == 410 and _gone(settings, exc.url, actor, deadline):
             return None
         raise RequestRefused(401, f"the signer's key cannot be fetched: {exc.reason}") from None
-    finally:
-        KEY_FETCHES.release()
     if not verify(fresh.pem, signed):
         raise RequestRefused(401, "the signature does not verify with the signer's key")
     store.put_key(fresh)

@@ -241,7 +241,7 @@ class Store:
     def first_sight(self, key_id: str, signature: bytes, expires: float, now: float) -> bool:
         """Remember a signature until `expires`; return False when it was seen already (a
         replay). The oldest are forgotten beyond SEEN_CAP, the expired on every call."""
-        digest = hashlib.sha256(key_id.encode("utf-8") + b"\n" + signature).hexdigest()
+        digest = signature_digest(key_id, signature)
         with self.transaction():
             self.db.execute("DELETE FROM seen WHERE expires < ?", (now,))
             cursor = self.db.execute(
@@ -251,6 +251,20 @@ class Store:
                 "DELETE FROM seen WHERE rowid <= (SELECT max(rowid) FROM seen) - ?", (SEEN_CAP,)
             )
         return cursor.rowcount == 1
+
+    def was_seen(self, key_id: str, signature: bytes, now: float) -> bool:
+        """Return whether a signature was taken already and is still remembered (reads only)."""
+        with self.errors():
+            row = self.db.execute(
+                "SELECT 1 FROM seen WHERE digest = ? AND expires >= ?",
+                (signature_digest(key_id, signature), now),
+            ).fetchone()
+        return row is not None
+
+
+def signature_digest(key_id: str, signature: bytes) -> str:
+    """Return what identifies a signature among those seen: sha256 of its keyId and bytes."""
+    return hashlib.sha256(key_id.encode("utf-8") + b"\n" + signature).hexdigest()
 
 
 def open_store(database: Path) -> Store:

@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from flask import Response, current_app
+from flask import Response, current_app, request
 
 from feedsvc.catalog import Catalog, CatalogWatch
 from feedsvc.config.settings import Settings
@@ -17,6 +17,17 @@ from feedsvc.web.asset_files import asset_url
 
 # What a 200 document is, for `finish`; feedsvc/documents/headers.py holds every kind and its value.
 Kind = headers.DocumentKind
+
+
+# The WSGI environ key marking the static export's own requests (web/frozen.py sets it).
+EXPORT_REQUEST = "feedsvc.export"
+
+
+def for_export() -> bool:
+    """Return whether the static export asks: a static host answers every query of a path with
+    the one file written for it, so the export may get what a live request without a query may
+    not."""
+    return bool(request.environ.get(EXPORT_REQUEST))
 
 
 def settings() -> Settings:

@@ -81,6 +81,7 @@ class HttpEdge:
             if entry is not None:
                 variant = entry.chosen.get(environ.get("HTTP_ACCEPT_ENCODING"))
                 if variant is not None:
+                    body: list[bytes]
                     if (
                         "HTTP_IF_NONE_MATCH" in environ or "HTTP_IF_MODIFIED_SINCE" in environ
                     ) and (
@@ -88,21 +89,27 @@ class HttpEdge:
                         or not_modified(environ, variant.etag, entry.last_modified)
                     ):
                         start_response("304 Not Modified", variant.not_modified_headers)
-                        status, body = "304", []
+                        status, body, sent = "304", [], 0
                     else:
                         start_response("200 OK", variant.ok_headers)
-                        status, body = "200", ([] if method == "HEAD" else [variant.body])
+                        if method == "HEAD":
+                            status, body, sent = "200", [], 0
+                        else:
+                            status, body, sent = "200", [variant.body], len(variant.body)
                     log = self.access_log
                     if log is not None:
                         log.record(
                             (
                                 time(),
-                                environ.get("REMOTE_ADDR", "-"),
+                                environ.get("REMOTE_ADDR", ""),
                                 method,
                                 path,
                                 "",
                                 environ.get("SERVER_PROTOCOL", "HTTP/1.1"),
                                 status,
+                                sent,
+                                environ.get("HTTP_REFERER", ""),
+                                environ.get("HTTP_USER_AGENT", ""),
                                 perf_counter() - started,
                             )
                         )
@@ -114,13 +121,23 @@ class HttpEdge:
         if log is None:
             return self._serve(environ, start_response, asked=asked)
         statuses: list[str] = []
+        lengths: list[int] = []
 
         def logged(status: str, headers: list[tuple[str, str]], exc_info: Any = None) -> Any:
             statuses.append(status)
+            # The body's bytes as nginx's $body_bytes_sent (none to a HEAD), from the
+            # Content-Length the answer says (a streamed one without it logs 0).
+            length = next((v for k, v in headers if k.lower() == "content-length"), "0")
+            lengths.append(int(length) if length.isdigit() and method != "HEAD" else 0)
             return start_response(status, headers, exc_info)
 
         result = self._serve(environ, logged, asked=asked)
-        log.write(environ, statuses[-1] if statuses else "500", perf_counter() - started)
+        log.write(
+            environ,
+            statuses[-1] if statuses else "500",
+            lengths[-1] if lengths else 0,
+            perf_counter() - started,
+        )
         return result
 
     def _serve(

@@ -8,7 +8,7 @@ import json
 import logging
 from typing import Any
 
-from flask import Blueprint, Response, abort, request
+from flask import Blueprint, Response, abort, current_app, request
 
 from feedsvc import urlmap
 from feedsvc.documents.headers import ANY_ORIGIN
@@ -17,23 +17,27 @@ from feedsvc.fediverse import documents, objects
 from feedsvc.fediverse.actors import (
     Actor,
     account_host,
+    check_site_url,
     section_actor,
     site_actor,
     username,
 )
+from feedsvc.fediverse.backlog import Backlog
 from feedsvc.fediverse.errors import RequestRefused
 from feedsvc.fediverse.inbox import MAX_BODY, receive
 from feedsvc.fediverse.keys import load_keys
 from feedsvc.fediverse.places import places
 from feedsvc.fediverse.store import open_store
 from feedsvc.urlmap import RULES
-from feedsvc.web.context import cache_control, catalog, finish, settings
+from feedsvc.web.context import cache_control, catalog, finish, for_export, settings
 
 log = logging.getLogger(__name__)
 bp = Blueprint("fediverse", __name__)
+# An app over a site URL other servers cannot federate with is never made (ConfigError).
+bp.record_once(lambda state: check_site_url(state.app.config["FEEDSVC"]))
 
 ACTIVITY_JSON = "application/activity+json"
-RETRY_AFTER = 30  # seconds, when the inbox answers 503 (busy fetching keys, store unavailable)
+RETRY_AFTER = 30  # seconds, when the inbox answers 503 because the store is unavailable
 
 
 @bp.before_request
@@ -87,8 +91,18 @@ def _find_account(resource: str) -> Actor | None:
 
 @bp.get(RULES["webfinger"])
 def webfinger() -> Response:
-    """Answer a WebFinger query; without a resource (a static export's file) the site's actor."""
+    """Answer a WebFinger query; without a resource 400 (RFC 7033), except to the static export,
+    whose file a static host serves for every query: the site's actor."""
     resource = request.args.get("resource", "")[:500]
+    if not resource and not for_export():
+        response = Response(
+            "400 Bad request: WebFinger needs a resource, such as "
+            f"?resource=acct:{site_actor(settings()).username}@{account_host(settings())}\n",
+            400,
+            mimetype="text/plain",
+        )
+        response.headers["Cache-Control"] = cache_control("error")
+        return response
     found = _find_account(resource) if resource else site_actor(settings())
     if found is None:
         response = Response("404 Not found: no such account here.\n", 404, mimetype="text/plain")
@@ -211,10 +225,17 @@ def ap_object(seq: int) -> Response:
     return _json(tombstone, status=410)
 
 
+def backlog() -> Backlog:
+    """Return this app's backlog of inbox POSTs awaiting their signer's key (one per process:
+    granian makes the app in each worker)."""
+    found: Backlog = current_app.extensions.setdefault("feedsvc.fediverse.backlog", Backlog())
+    return found
+
+
 @bp.post(RULES["inbox"])
 def inbox() -> Response:
-    """Take a signed activity; 202 when taken, 400/401/413 (and nothing changed) when not,
-    503 with Retry-After when it cannot now."""
+    """Take a signed activity; 202 when taken or queued for its signer's key, 400/401/413 (and
+    nothing changed) when not, 429/503 with Retry-After when it cannot now."""
     length = request.content_length
     if length is not None and length > MAX_BODY:
         return _refused(RequestRefused(413, f"the body is larger than {MAX_BODY} bytes"))
@@ -222,7 +243,9 @@ def inbox() -> Response:
     target = request.full_path if request.query_string else request.path
     try:
         with open_store(settings().database) as store:
-            outcome = receive(settings(), store, "POST", target, request.headers.get, body)
+            outcome = receive(
+                settings(), store, "POST", target, request.headers.get, body, backlog()
+            )
     except RequestRefused as exc:
         return _refused(exc)
     except CatalogError as exc:  # the federation store (StoreError): senders retry later
@@ -240,6 +263,8 @@ def _refused(exc: RequestRefused) -> Response:
     response.headers["Cache-Control"] = cache_control("no-store")
     if exc.status == 413:
         response.headers["Connection"] = "close"  # the rest of the body is never read
-    if exc.status == 503:
+    if exc.retry_after is not None:
+        response.headers["Retry-After"] = str(exc.retry_after)
+    elif exc.status == 503:
         response.headers["Retry-After"] = str(RETRY_AFTER)
     return response

@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from flask import Flask
 
 from feedsvc.config.settings import Settings
+from feedsvc.web.context import EXPORT_REQUEST
 
 WebApp = Flask  # what the export holds: only this package knows it is a Flask app
 
@@ -46,6 +47,7 @@ class Client:
 
     def __init__(self, app: WebApp) -> None:
         self._client = app.test_client()
+        self._client.environ_base[EXPORT_REQUEST] = "1"
 
     def get(self, path: str, headers: Sequence[str] = ()) -> Answer:
         """Return the app's answer to GET `path`, with the named response headers it has."""

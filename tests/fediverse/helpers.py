@@ -5,10 +5,12 @@ with `cryptography` alone, independent of feedsvc's own signing code."""
 from __future__ import annotations
 
 import base64
+import contextlib
 import hashlib
 import json
 import os
 import queue
+import socket
 import subprocess
 import sys
 import threading
@@ -292,12 +294,30 @@ def activity(kind: str, actor: str, obj: object = SITE_ACTOR) -> bytes:
 
 
 def post_inbox(
-    client: FlaskClient, body: bytes, headers: dict[str, str]
+    client: FlaskClient, body: bytes, headers: dict[str, str], *, settle: bool = True
 ) -> tuple[int, float, TestResponse]:
-    """POST to the inbox; return the status, the seconds it took and the response."""
+    """POST to the inbox; return the status, the seconds the answer took and the response.
+    With `settle`, first wait (bounded) until what the POST queued for a key fetch is done."""
     started = time.monotonic()
     response = client.post(INBOX, data=body, headers=headers, base_url=SITE_URL)
-    return response.status_code, time.monotonic() - started, response
+    seconds = time.monotonic() - started
+    if settle:
+        settled(client)
+    return response.status_code, seconds, response
+
+
+def settled(client: FlaskClient, timeout: float = 20) -> None:
+    """Wait until the app's inbox backlog is empty; fail after `timeout` s."""
+    from feedsvc.web.fediverse import backlog
+
+    with client.application.app_context():
+        if not backlog().wait_idle(timeout):
+            pytest.fail(f"the inbox backlog was still busy after {timeout} s")
+
+
+def dropped(caplog: pytest.LogCaptureFixture) -> str:
+    """Return what the inbox logged of activities dropped once their key was fetched."""
+    return "\n".join(r.getMessage() for r in caplog.records if "dropped" in r.getMessage())
 
 
 def stored(database: Path) -> tuple[int, int, int]:
@@ -306,3 +326,57 @@ def stored(database: Path) -> tuple[int, int, int]:
         deliveries = store.db.execute("SELECT count(*) FROM deliveries").fetchone()[0]
         keys = store.db.execute("SELECT count(*) FROM keys").fetchone()[0]
         return store.follower_count(), int(deliveries), int(keys)
+
+
+class Silent:
+    """A host that accepts TCP connections and never says a word (a signer's server that
+    hangs); counts the connections it took. Closing it ends every connection it holds."""
+
+    def __init__(self) -> None:
+        self.sock = socket.socket()
+        self.sock.bind(("127.0.0.1", 0))
+        self.sock.listen(64)
+        self.base = f"http://127.0.0.1:{self.sock.getsockname()[1]}"
+        self.held: list[socket.socket] = []
+        self.key, _pem = make_key()
+        self.lock = threading.Lock()
+        self.closed = False
+        self.accepted = threading.Semaphore(0)
+        threading.Thread(target=self._accept, daemon=True).start()
+
+    def _accept(self) -> None:
+        while True:
+            try:
+                connection, _address = self.sock.accept()
+            except OSError:
+                return  # closed
+            with self.lock:
+                if self.closed:
+                    connection.close()
+                    return
+                self.held.append(connection)
+            self.accepted.release()
+
+    def wait_for_connection(self, timeout: float) -> bool:
+        """Return whether a connection came within `timeout` seconds."""
+        return self.accepted.acquire(timeout=timeout)
+
+    def signed(self, name: str, inbox: str) -> tuple[bytes, dict[str, str]]:
+        """Return a Follow by actor `name` on this host and its headers, signed with a key
+        that only this host could vouch for."""
+        actor = f"{self.base}/users/{name}"
+        body = activity("Follow", actor)
+        return body, cavage_headers(self.key, actor + "#main-key", inbox, body)
+
+    def close(self) -> None:
+        """Stop listening and drop every connection held (their readers see the end at once)."""
+        with self.lock:
+            self.closed = True
+            held, self.held = self.held, []
+        with contextlib.suppress(OSError):
+            self.sock.shutdown(socket.SHUT_RDWR)  # wakes the accept() under way
+        self.sock.close()
+        for connection in held:
+            with contextlib.suppress(OSError):
+                connection.shutdown(socket.SHUT_RDWR)
+            connection.close()

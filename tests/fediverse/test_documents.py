@@ -176,6 +176,15 @@ def test_an_author_handle_wins_over_the_site_handle(
     assert '<meta name="fediverse:creator" content="@ana@example.social">' in article
 
 
+def test_webfinger_without_a_resource_is_400(client: FlaskClient) -> None:
+    # RFC 7033, 4.2: an absent or empty "resource" parameter is a bad request.
+    for path in ("/.well-known/webfinger", "/.well-known/webfinger?resource="):
+        response = client.get(path)
+        assert response.status_code == 400, path
+        assert "resource" in response.text
+        assert "no-store" in response.headers["Cache-Control"]
+
+
 def test_everything_is_404_when_off(app: Flask) -> None:
     client = app.test_client()
     for path in ("/.well-known/webfinger", "/fediverse/actor.json", "/fediverse/outbox/1.json"):

@@ -1,10 +1,12 @@
 """Who signed an inbox POST: the key must belong to the activity's actor (its actor document
 lists that key, with that PEM), keys are cached only once that holds, a follower's Delete of
-its own account works when its server already answers 410, and key fetches are capped."""
+its own account works when its server already answers 410. A key that must be fetched is
+fetched off the serving path: such a POST is answered 202 and dropped, unstored, when its key
+does not hold (the log says why)."""
 
 from __future__ import annotations
 
-import time
+import logging
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -12,13 +14,13 @@ import pytest
 from flask.testing import FlaskClient
 
 from feedsvc.catalog import Catalog
-from feedsvc.fediverse import signers
 from feedsvc.fediverse.store import open_store
 from tests.fediverse.helpers import (
     INBOX,
     RemoteActor,
     activity,
     cavage_headers,
+    dropped,
     inbox_app,
     make_key,
     post_inbox,
@@ -33,6 +35,11 @@ def remote() -> Iterator[RemoteActor]:
     actor.close()
 
 
+@pytest.fixture(autouse=True)
+def _inbox_log(caplog: pytest.LogCaptureFixture) -> None:
+    caplog.set_level(logging.INFO, logger="feedsvc.fediverse.inbox")
+
+
 @pytest.fixture
 def client(seeds: Path, database: Path, catalog: Catalog) -> FlaskClient:
     return inbox_app(seeds, database, catalog).test_client()
@@ -42,8 +49,8 @@ def _by_alice(remote: RemoteActor, body: bytes) -> dict[str, str]:
     return cavage_headers(remote.key, remote.key_id, INBOX, body)
 
 
-def test_a_key_whose_claimed_owner_does_not_list_it_is_401(
-    client: FlaskClient, remote: RemoteActor, database: Path
+def test_a_key_whose_claimed_owner_does_not_list_it_is_dropped(
+    client: FlaskClient, remote: RemoteActor, database: Path, caplog: pytest.LogCaptureFixture
 ) -> None:
     # mallory's own document says its key's owner is alice; alice's document says otherwise.
     key, pem = make_key()
@@ -52,12 +59,13 @@ def test_a_key_whose_claimed_owner_does_not_list_it_is_401(
     status, _seconds, response = post_inbox(
         client, body, cavage_headers(key, mallory + "#main-key", INBOX, body)
     )
-    assert status == 401, response.text
+    assert status == 202, response.text
+    assert "the key's owner does not list the key" in dropped(caplog)
     assert stored(database) == (0, 0, 0)  # no follower, and the key is not cached either
 
 
-def test_a_key_document_claiming_to_be_another_actor_is_401(
-    client: FlaskClient, remote: RemoteActor, database: Path
+def test_a_key_document_claiming_to_be_another_actor_is_dropped(
+    client: FlaskClient, remote: RemoteActor, database: Path, caplog: pytest.LogCaptureFixture
 ) -> None:
     key, pem = make_key()
     mallory = remote.person("mallory", pem)
@@ -66,7 +74,8 @@ def test_a_key_document_claiming_to_be_another_actor_is_401(
     document["publicKey"]["owner"] = remote.actor
     body = activity("Follow", remote.actor)
     headers = cavage_headers(key, mallory + "#main-key", INBOX, body)
-    assert post_inbox(client, body, headers)[0] == 401
+    assert post_inbox(client, body, headers)[0] == 202
+    assert "the key's owner does not list the key" in dropped(caplog)
     assert stored(database) == (0, 0, 0)
 
 
@@ -82,15 +91,16 @@ def test_a_separate_key_document_listed_by_its_owner_is_taken(
     assert stored(database) == (1, 1, 1)
 
 
-def test_an_owner_listing_the_key_id_with_another_pem_is_401(
-    client: FlaskClient, remote: RemoteActor, database: Path
+def test_an_owner_listing_the_key_id_with_another_pem_is_dropped(
+    client: FlaskClient, remote: RemoteActor, database: Path, caplog: pytest.LogCaptureFixture
 ) -> None:
     key, pem = make_key()
     key_id = remote.base + "/keys/alice"
     remote.documents["/keys/alice"] = {"id": key_id, "owner": remote.actor, "publicKeyPem": pem}
     remote.document["publicKey"]["id"] = key_id  # alice lists the id, with her own PEM
     body = activity("Follow", remote.actor)
-    assert post_inbox(client, body, cavage_headers(key, key_id, INBOX, body))[0] == 401
+    assert post_inbox(client, body, cavage_headers(key, key_id, INBOX, body))[0] == 202
+    assert "lists another public key" in dropped(caplog)
     assert stored(database) == (0, 0, 0)
 
 
@@ -138,34 +148,13 @@ def test_a_follower_whose_own_server_answers_410_is_forgotten_on_its_delete(
     assert stored(database)[0] == 0
 
 
-def test_a_forged_delete_of_a_living_follower_is_401(
-    client: FlaskClient, remote: RemoteActor, database: Path
+def test_a_forged_delete_of_a_living_follower_is_dropped(
+    client: FlaskClient, remote: RemoteActor, database: Path, caplog: pytest.LogCaptureFixture
 ) -> None:
     _follow_then_age_the_key(client, remote, database)
     forger, _pem = make_key()
     body = activity("Delete", remote.actor, remote.actor)
     headers = cavage_headers(forger, remote.key_id, INBOX, body)
-    assert post_inbox(client, body, headers)[0] == 401
+    assert post_inbox(client, body, headers)[0] == 202
+    assert "the signature does not verify" in dropped(caplog)
     assert stored(database)[0] == 1
-
-
-def test_key_fetches_beyond_the_cap_are_503_with_retry_after(
-    client: FlaskClient, remote: RemoteActor, database: Path
-) -> None:
-    taken = 0
-    while signers.KEY_FETCHES.acquire(blocking=False):  # as if every slot were fetching
-        taken += 1
-    try:
-        body = activity("Follow", remote.actor)
-        headers = cavage_headers(remote.key, remote.key_id, INBOX, body)
-        started = time.monotonic()
-        status, _seconds, response = post_inbox(client, body, headers)
-        assert status == 503
-        assert int(response.headers["Retry-After"]) > 0
-        assert time.monotonic() - started < 1  # refused at once, never queued behind them
-        assert remote.requests == 0
-        assert stored(database) == (0, 0, 0)
-    finally:
-        for _ in range(taken):
-            signers.KEY_FETCHES.release()
-    assert taken == signers.KEY_FETCH_SLOTS
