@@ -1,6 +1,7 @@
-"""The seeds folder: which files are articles, their signatures, when they are whole, and
-reading them (in worker processes when there are many), each with its image (images.py).
-Nothing here writes anything but an accepted image's bytes, into the image store.
+"""The seeds folder: which files are articles, their signatures, and reading them (in worker
+processes when there are many), each with its image (images.py); when a changed file is whole
+is settling.py's to say. Nothing here writes anything but an accepted image's bytes, into the
+image store.
 
 An article's signature ends with its image's (article_images.py): editing, replacing, adding
 or removing an image re-reads the article. Image files are never articles: only names ending
@@ -11,7 +12,6 @@ from __future__ import annotations
 import itertools
 import multiprocessing
 import os
-import time
 from collections.abc import Iterator, Sequence
 from concurrent.futures import ProcessPoolExecutor
 from pathlib import Path
@@ -130,53 +130,6 @@ def file_sig(entry: os.DirEntry[str]) -> tuple[str, int]:
         raise ArticleError(entry.path, "unreadable", exc.strerror or str(exc)) from None
     sig = f"{status.st_size}:{status.st_mtime_ns}:{status.st_ino}:{status.st_mode:o}"
     return sig, status.st_mtime_ns
-
-
-class Settle:
-    """Decides when a changed file has stopped changing, so no reader gets half a file.
-
-    A file is settled once its modification time is `seconds` old. A modification time in the
-    future (a clock ahead of this one, on a network share) counts from when this signature
-    was first seen instead.
-    """
-
-    def __init__(self, seconds: float) -> None:
-        self.seconds = seconds
-        self._first_seen: dict[str, tuple[str, float]] = {}
-        self._missing: dict[str, float] = {}  # article key -> when its file was first missed
-
-    def gone(self, key: str) -> float:
-        """Return how long the file of article `key`, missing now, must stay missing before
-        the article is withdrawn (0: now). An editor that moves the original away and writes
-        the new file a moment later must not withdraw the article in between."""
-        if self.seconds <= 0:
-            return 0.0
-        missed = self._missing.setdefault(key, time.monotonic())
-        wait = self.seconds - (time.monotonic() - missed)
-        if wait <= 0:
-            del self._missing[key]
-            return 0.0
-        return wait
-
-    def found(self, keys: set[str]) -> None:
-        """Forget that these articles' files were missing: they are back."""
-        for key in [key for key in self._missing if key in keys]:
-            del self._missing[key]
-
-    def remaining(self, path: str, sig: str, mtime_ns: int) -> float:
-        """Return how long `path` must stay as it is before it is read (0: now)."""
-        if self.seconds <= 0:
-            return 0.0
-        age = time.time() - mtime_ns / 1e9
-        if age >= self.seconds:
-            self._first_seen.pop(path, None)
-            return 0.0
-        if age < 0:
-            seen = self._first_seen.get(path)
-            if seen is None or seen[0] != sig:
-                seen = self._first_seen[path] = (sig, time.monotonic())
-            age = time.monotonic() - seen[1]
-        return max(0.0, self.seconds - age)
 
 
 def read_article(path: Path, *, max_bytes: int = DEFAULT_MAX_BYTES) -> Article:

@@ -21,7 +21,6 @@ from feedsvc.articles.seeds_folder import (
     DEFAULT_MAX_BYTES,
     PARALLEL_FROM,
     Listed,
-    Settle,
     check_folder,
     key_of,
     listing,
@@ -29,6 +28,7 @@ from feedsvc.articles.seeds_folder import (
     read_article,
     scan,
 )
+from feedsvc.articles.settling import Settle
 from feedsvc.catalog import Catalog
 from feedsvc.catalog.apply import Apply
 from feedsvc.catalog.dating import Dating, forward

@@ -10,8 +10,8 @@ from types import SimpleNamespace
 
 import pytest
 
-from feedsvc.articles import seeds_folder
-from feedsvc.articles.seeds_folder import Settle
+from feedsvc.articles import settling
+from feedsvc.articles.settling import Settle
 from feedsvc.catalog import Catalog
 from feedsvc.catalog.ingest import ingest
 from tests.conftest import T0, write_article
@@ -38,7 +38,7 @@ def clock(monkeypatch: pytest.MonkeyPatch) -> Clock:
     """Settle's monotonic clock, moved by the test."""
     moved = Clock()
     fake = SimpleNamespace(monotonic=moved.monotonic, time=time.time)
-    monkeypatch.setattr(seeds_folder, "time", fake)
+    monkeypatch.setattr(settling, "time", fake)
     return moved
 
 
