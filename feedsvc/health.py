@@ -168,6 +168,16 @@ def health(settings: Settings, catalog: CatalogState, now: float | None = None) 
             "generation": catalog.generation,
             "articles": catalog.articles,
             "changed": catalog.changed,
+            # Files whose reading was stopped or crashed: published again once they change.
+            "set_aside": [
+                {
+                    "file": f"{item.key}.txt",
+                    "code": item.code,
+                    "reason": item.reason,
+                    "since": item.since,
+                }
+                for item in catalog.set_aside
+            ],
         },
         "writer": writer_doc,
         **({"fediverse": fediverse_doc} if fediverse_doc is not None else {}),

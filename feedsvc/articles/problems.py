@@ -28,6 +28,10 @@ HINTS = {
     "not-a-file": "Only regular files ending in .txt are articles.",
     "symlink-outside": "Copy the file into the seeds folder instead of linking to it.",
     "unresolvable": "Replace the link with the file it should lead to: it loops.",
+    "too-slow": "Reading it took longer than FEEDSVC_FILE_SECONDS: shorten the front matter "
+    "or the file (or check the disk it is on). It is set aside, not read again until it changes.",
+    "crashed": "Reading it stopped the process that read it: check its size and front matter. "
+    "It is set aside, not read again until it changes.",
     "seeds-unreadable": "Check FEEDSVC_SEEDS_DIR: the folder must exist and be readable.",
     "invisible-character": "Remove the invisible or direction-changing character from the "
     "title or section (often pasted from elsewhere); it would make the title read differently.",

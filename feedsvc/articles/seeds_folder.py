@@ -150,7 +150,7 @@ def read_article(path: Path, *, max_bytes: int = DEFAULT_MAX_BYTES) -> Article:
     return parse_article(data, source=source, key=key_of(path))
 
 
-def _read_one(
+def read_one(
     path: str, max_bytes: int, sidecar: str | None = None, store: Path | None = None
 ) -> Read | Rejected:
     """Read one file and its image, in this process or a worker; a refusal comes back as
@@ -168,9 +168,12 @@ def read_all(
     *,
     sidecars: Sequence[str | None] | None = None,
     store: Path | None = None,
+    budget: float | None = None,
 ) -> Iterator[Read | Rejected]:
     """Yield each file's Read (or Rejected) in order, parsing in worker processes when
     there are many to read: reading and parsing 100,000 files is most of a cold ingest.
+    With a `budget` (seconds), every file is read in a worker process that is stopped when
+    one file takes longer (budgeted.py): the file is rejected, the others are read.
     `sidecars` names the image file beside each (None: none); accepted images are kept in
     `store` (None: nowhere, as `feedsvc check` does).
 
@@ -179,16 +182,21 @@ def read_all(
     """
     jobs = min(os.cpu_count() or 1, 4)
     sides = list(sidecars) if sidecars is not None else [None] * len(paths)
+    if budget is not None and paths:
+        from feedsvc.articles.budgeted import reader
+
+        yield from reader(read_one, budget).read(paths, sides, max_bytes, store)
+        return
     if len(paths) < PARALLEL_FROM or jobs < 2:
         for path, side in zip(paths, sides, strict=True):
-            yield _read_one(path, max_bytes, side, store)
+            yield read_one(path, max_bytes, side, store)
         return
     context = multiprocessing.get_context("spawn")
     with ProcessPoolExecutor(
         max_workers=jobs, mp_context=context, initializer=exit_with_parent
     ) as pool:
         yield from pool.map(
-            _read_one,
+            read_one,
             paths,
             itertools.repeat(max_bytes),
             sides,
@@ -206,7 +214,7 @@ class Checked(NamedTuple):
     dated: frozenset[str]  # those of them whose front matter gives their date
 
 
-def check_folder(seeds_dir: Path, max_bytes: int) -> Checked:
+def check_folder(seeds_dir: Path, max_bytes: int, budget: float | None = None) -> Checked:
     """Read every article file and its image as ingest would (keeping nothing); return how
     many article files there are, the problems, and which articles carry their own date."""
     articles, images = _entries(seeds_dir)
@@ -218,7 +226,7 @@ def check_folder(seeds_dir: Path, max_bytes: int) -> Checked:
     problems: list[Rejected] = []
     keys: list[str] = []
     dated: set[str] = set()
-    for outcome in read_all(paths, max_bytes, sidecars=sides):
+    for outcome in read_all(paths, max_bytes, sidecars=sides, budget=budget):
         if isinstance(outcome, Rejected):
             problems.append(outcome)
             continue

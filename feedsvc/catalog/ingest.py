@@ -9,48 +9,44 @@ article is published with its preview card.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
-from feedsvc.articles.image_signature import Read, current_sig, sidecar_of, split_sig
 from feedsvc.articles.images import store_dir
 from feedsvc.articles.problems import HINTS, Rejected
 from feedsvc.articles.seeds_folder import (
     DEFAULT_MAX_BYTES,
     PARALLEL_FROM,
-    Listed,
     check_folder,
     key_of,
     listing,
-    read_all,
     read_article,
     scan,
 )
 from feedsvc.articles.settling import Settle
-from feedsvc.catalog import Catalog
+from feedsvc.catalog import Catalog, set_aside
 from feedsvc.catalog.apply import Apply
 from feedsvc.catalog.dating import Dating, forward
+from feedsvc.catalog.folder_scan import FolderScan
 from feedsvc.catalog.identity import mint
 from feedsvc.catalog.ingest_plan import (
     Add,
-    Brief,
     Catalogued,
     Change,
     Pending,
     Reject,
     Remove,
     Rename,
-    Seen,
     Step,
     Stored,
     Touch,
     Unchanged,
-    must_read,
     sections,
     steps,
 )
+from feedsvc.catalog.schema import format_time
 from feedsvc.catalog.writer import Batch, write
 
 # Also what the CLI, the live writer, keeper and tests import from here (the folder I/O and
@@ -171,80 +167,6 @@ class _StoredRows(Mapping[str, Stored]):
         return len(self._batch.briefs())
 
 
-class _Folder:
-    """The folder's files sorted out before any is read, in name order: what is known
-    without reading (problems, pending and unchanged files) and the files to read."""
-
-    def __init__(
-        self,
-        listed: Iterable[Listed],
-        briefs: Mapping[str, Brief],
-        settle: Settle | None,
-        seeds_dir: Path,
-        dating: Dating,
-    ) -> None:
-        self.present: set[str] = set()
-        self.known: list[Seen] = []  # problems and pending files (few)
-        self.unchanged: list[str] = []  # keys only: a rescan has 100,000
-        # key, path, signature, the image beside the article (as listed)
-        self.to_read: list[tuple[str, str, str, str | None]] = []
-        self.settle_in: float | None = None  # seconds until the first pending file settles
-        self.image_problems: list[Rejected] = []  # images refused (their articles are not)
-        for key, path, listed_sig, mtime_ns in listed:
-            self.present.add(key)
-            if isinstance(listed_sig, Rejected):
-                self.known.append(Seen(key, None, listed_sig))
-                continue
-            brief = briefs.get(key)
-            sig = current_sig(listed_sig, brief.file_sig if brief else None, seeds_dir)
-            if not must_read(sig, brief):
-                self.unchanged.append(key)
-            elif (wait := settle.remaining(path, sig, mtime_ns) if settle else 0.0) > 0:
-                self.known.append(Seen(key, sig, "pending"))
-                self._later(wait)
-            else:
-                self.to_read.append((key, path, sig, sidecar_of(listed_sig)))
-        # A file must stay gone for the settle time before its article is withdrawn.
-        self.held: set[str] = set()
-        if settle is not None:
-            settle.found(self.present)
-            for key, brief in briefs.items():
-                gone = brief.removed is None and key not in self.present
-                if gone and (wait := settle.gone(key)) > 0:
-                    self.held.add(key)
-                    self._later(wait)
-        if any(key not in briefs for key, *_ in self.to_read):
-            # New articles take their places in the order they were first published.
-            self.to_read.sort(key=lambda item: dating.order(item[0]))
-
-    def _later(self, wait: float) -> None:
-        """Note that something settles in `wait` seconds (the writer comes back then)."""
-        self.settle_in = wait if self.settle_in is None else min(self.settle_in, wait)
-
-    def files(self, max_bytes: int, beat: Callable[[], None], store: Path) -> Iterator[Seen]:
-        """Yield the problems and pending files, then each file to read as it is read (its
-        signature ending with its image's as it was read)."""
-        yield from self.known
-        beat()
-        outcomes = read_all(
-            [path for _key, path, _sig, _side in self.to_read],
-            max_bytes,
-            sidecars=[side for _key, _path, _sig, side in self.to_read],
-            store=store,
-        )
-        for number, ((key, _path, sig, _side), outcome) in enumerate(
-            zip(self.to_read, outcomes, strict=True)
-        ):
-            if number % 1000 == 999:
-                beat()
-            if isinstance(outcome, Read):
-                if outcome.problem is not None:
-                    self.image_problems.append(outcome.problem)
-                yield Seen(key, split_sig(sig)[0] + outcome.image_sig, outcome.article)
-            else:
-                yield Seen(key, sig, outcome)
-
-
 def ingest(
     catalog: Catalog,
     seeds_dir: Path,
@@ -257,6 +179,7 @@ def ingest(
     settle: Settle | None = None,
     progress: Callable[[], None] | None = None,
     dating: Dating | None = None,
+    budget: float | None = None,
 ) -> IngestReport:
     """Bring the catalog in line with the seeds folder in one transaction; return the report.
 
@@ -266,7 +189,9 @@ def ingest(
     published and is now broken keeps its last good version. A new catalog takes `identity`
     (or one minted from `site_host`) as the source of its ids. `dating` says where the dates
     of new articles come from (catalog/dating.py); without it, from `now`. `progress` is
-    called now and then during a long ingest (the writer's heartbeat).
+    called now and then during a long ingest (the writer's heartbeat). With a `budget`
+    (seconds), each file is read in a worker process within it; a file that takes longer or
+    crashes its reader is set aside (set_aside.py) until it changes.
     """
     moment = (now or datetime.now(UTC)).astimezone(UTC)
     dating = dating or Dating()
@@ -276,13 +201,20 @@ def ingest(
         made = batch.identity(lambda: identity or mint(site_host, moment))
         apply = Apply(batch, forward(moment, catalog.meta("changed")), made, dating)
         briefs = batch.briefs()
-        folder = _Folder(listed, briefs, settle, seeds_dir, dating)
+        aside = set_aside.load(catalog.connection)
+        folder = FolderScan(listed, briefs, settle, seeds_dir, dating, aside)
         absent = batch.rows(key for key in briefs if key not in folder.present)
-        files = folder.files(max_bytes, progress or (lambda: None), store_dir(catalog.path))
+        store = store_dir(catalog.path)
+        files = folder.files(max_bytes, progress or (lambda: None), store, budget)
         state = Catalogued(briefs, absent, _StoredRows(batch))
         for step in steps(files, state, unchanged=folder.unchanged, hold=folder.held):
             apply(step)
             tally.count(step)
+        read = {key for key, *_ in folder.to_read}
+        set_aside.forget(
+            catalog.connection, [key for key in aside if key not in folder.present or key in read]
+        )
+        set_aside.keep(catalog.connection, folder.poisoned, format_time(moment))
         expired = batch.expire_tombstones(moment - timedelta(days=tombstone_days))
         tally.rejected.extend(folder.image_problems)
         report = tally.report(

@@ -7,10 +7,8 @@ Every write of the catalog (the CLI's ingest, serve's writer, a restore) goes th
 from __future__ import annotations
 
 import logging
-import os
 import time
 from collections.abc import Callable
-from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
 from feedsvc.catalog import Catalog, format_time, open_catalog
@@ -21,20 +19,11 @@ from feedsvc.catalog.identity import from_setting, mint, read_file, write_file
 from feedsvc.catalog.ingest import IngestReport, Settle, ingest
 from feedsvc.catalog.lock import writer_lock
 from feedsvc.catalog.paths import identity_file
-from feedsvc.catalog.reader import catalog_id_of
+from feedsvc.catalog.place import FileIdentity, check_opened, check_same_file, file_identity
 from feedsvc.config.settings import Settings
 from feedsvc.errors import CatalogError
 
 log = logging.getLogger(__name__)
-
-
-@dataclass(frozen=True, slots=True)
-class FileIdentity:
-    """Which catalog file a writer works on: the file itself and the catalog it holds."""
-
-    device: int
-    inode: int
-    catalog_id: str
 
 
 def open_for_writing(settings: Settings) -> Catalog:
@@ -96,53 +85,6 @@ def identity_for(
     return identity
 
 
-def file_identity(catalog: Catalog, status: os.stat_result | None = None) -> FileIdentity:
-    """Return the identity of the catalog file open in `catalog` (`status`: the file's, taken
-    before it was opened)."""
-    status = status or os.stat(catalog.path)
-    return FileIdentity(status.st_dev, status.st_ino, catalog.catalog_id())
-
-
-_REPLACED = (
-    "was replaced by a different catalog while feedsvc was running: nothing is written to it; "
-    "restart feedsvc to publish from it, or `feedsvc restore` the right one"
-)
-
-
-def check_same_file(settings: Settings, known: FileIdentity | None) -> os.stat_result | None:
-    """Refuse to write when the catalog file was deleted, moved or replaced meanwhile; return
-    the file's status (None when nothing is known yet).
-
-    A file holding the same catalog (a restored backup) is fine: the writer carries on.
-    """
-    path = settings.database
-    try:
-        status = os.stat(path)
-    except FileNotFoundError:
-        if known is None:
-            return None
-        raise CatalogError(
-            str(path),
-            "was deleted or moved while feedsvc was running: nothing is written until it is "
-            "back (serving goes on from what the workers have open); run `feedsvc restore` to "
-            "bring back the newest backup",
-        ) from None
-    except OSError as exc:
-        raise CatalogError(str(path), f"cannot be checked: {exc.strerror}") from exc
-    if known is None or (status.st_dev, status.st_ino) == (known.device, known.inode):
-        return status
-    if catalog_id_of(path) != known.catalog_id:
-        raise CatalogError(str(path), _REPLACED)
-    return status
-
-
-def check_opened(catalog: Catalog, known: FileIdentity | None) -> None:
-    """Refuse the catalog just opened unless it is the one written before: the file can be
-    replaced between the check of its path and its opening."""
-    if known is not None and catalog.catalog_id() != known.catalog_id:
-        raise CatalogError(str(catalog.path), _REPLACED)
-
-
 def backup_due(settings: Settings, catalog: Catalog, now: datetime) -> bool:
     """Return whether the schedule asks for a backup now: none yet (once the catalog holds an
     article), or the newest is older than FEEDSVC_BACKUP_HOURS and the catalog changed since."""
@@ -190,6 +132,7 @@ def run_ingest(
                 tombstone_days=settings.tombstone_days,
                 settle=settle if settle is not None else Settle(settings.settle_ms / 1000),
                 progress=progress,
+                budget=settings.file_seconds,
             )
             written = file_identity(catalog, status)
             moment = datetime.now(UTC)  # backups are named and scheduled by the real clock

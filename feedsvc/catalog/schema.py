@@ -8,7 +8,7 @@ import sqlite3
 from datetime import UTC, datetime
 from pathlib import Path
 
-from feedsvc.catalog import members
+from feedsvc.catalog import members, set_aside
 from feedsvc.catalog.backups import list_backups, take_backup
 from feedsvc.catalog.paths import backup_dir
 from feedsvc.errors import CatalogError
@@ -104,6 +104,8 @@ _MIGRATIONS: tuple[Step, ...] = (
     """,
     # members: the tag and author scopes with their fixed places (see members.py).
     members.create,
+    # set_aside: files whose reading was stopped or crashed, not read again until they change.
+    set_aside.create,
 )
 SCHEMA_VERSION = len(_MIGRATIONS)
 

@@ -17,8 +17,10 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 
+from feedsvc.catalog import set_aside
 from feedsvc.catalog.reader import Catalog, catalog_id_of, open_catalog
 from feedsvc.catalog.readonly_copy import copy_with_wal, discard
+from feedsvc.catalog.set_aside import SetAside
 from feedsvc.errors import CatalogError
 
 RETRY_SECONDS = 2.0  # how often a degraded reader tries the usual way again
@@ -38,6 +40,7 @@ class CatalogState:
     generation: int | None = None
     articles: int | None = None
     changed: str | None = None
+    set_aside: tuple[SetAside, ...] = ()  # files not read again until they change
 
 
 def _inode(path: Path) -> tuple[int, int] | None:
@@ -205,9 +208,11 @@ class CatalogWatch:
         try:
             articles = catalog.count()
             changed = catalog.meta("changed")
+            with catalog.errors():
+                aside = tuple(set_aside.load(catalog.connection).values())
         except CatalogError as exc:
             return CatalogState("unreadable", exc.reason)
-        return CatalogState(state, detail, local.generation, articles, changed)
+        return CatalogState(state, detail, local.generation, articles, changed, aside)
 
 
 def catalog_state(path: Path) -> CatalogState:

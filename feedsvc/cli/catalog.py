@@ -55,7 +55,9 @@ def check(ctx: click.Context) -> None:
     from feedsvc.articles.seeds_folder import check_folder
 
     settings = settings_of(ctx)
-    checked = check_folder(settings.seeds_dir, settings.max_file_kb * 1024)
+    checked = check_folder(
+        settings.seeds_dir, settings.max_file_kb * 1024, budget=settings.file_seconds
+    )
     for problem in checked.problems:
         print_problem(problem, err=False)
     click.echo(f"{checked.files} files checked, {len(checked.problems)} with problems")

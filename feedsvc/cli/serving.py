@@ -11,7 +11,8 @@ from typing import TYPE_CHECKING
 import click
 
 from feedsvc import urlmap
-from feedsvc.catalog.safekeeping import FileIdentity, ingest_settled
+from feedsvc.catalog.place import FileIdentity
+from feedsvc.catalog.safekeeping import ingest_settled
 from feedsvc.cli.common import print_report, settings_of, waiting
 from feedsvc.config.settings import Settings, to_environ
 from feedsvc.errors import FeedsvcError
@@ -142,7 +143,7 @@ def _first_ingest(settings: Settings) -> FileIdentity:
     (degraded, never down: the writer retries and health says why). Returns the catalog
     served: the writer and the workers never take another one put in its place."""
     from feedsvc.catalog import open_catalog
-    from feedsvc.catalog.safekeeping import file_identity
+    from feedsvc.catalog.place import file_identity
 
     try:
         report, known = ingest_settled(settings, on_wait=waiting)

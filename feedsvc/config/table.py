@@ -119,6 +119,11 @@ SETTINGS: tuple[Setting, ...] = (
         "article files larger than this are rejected (`too-large`)",
     ),
     Setting(
+        "FILE_SECONDS", "file_seconds", values.whole(1, 600),
+        "`10`",
+        "reading one article file may take this long; a file that takes longer is stopped, rejected (`too-slow`) and set aside until it changes",
+    ),
+    Setting(
         "TOMBSTONE_DAYS", "tombstone_days", values.whole(0, 36_500),
         "`30`",
         "how long Atom feeds carry a removed article's tombstone",

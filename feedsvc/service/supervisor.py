@@ -18,7 +18,7 @@ import time
 from multiprocessing.sharedctypes import Synchronized
 from typing import Any
 
-from feedsvc.catalog.safekeeping import FileIdentity
+from feedsvc.catalog.place import FileIdentity
 from feedsvc.config.settings import Settings
 from feedsvc.health import SUPERVISOR, write_state
 

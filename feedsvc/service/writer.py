@@ -23,7 +23,8 @@ import watchfiles
 
 from feedsvc import urlmap
 from feedsvc.catalog.ingest import IngestReport, Rejected, Settle
-from feedsvc.catalog.safekeeping import FileIdentity, run_ingest
+from feedsvc.catalog.place import FileIdentity
+from feedsvc.catalog.safekeeping import run_ingest
 from feedsvc.config.settings import Settings
 from feedsvc.deploy.continuous import Publisher
 from feedsvc.deploy.websub import HubNotifier
