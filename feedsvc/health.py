@@ -16,6 +16,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+from feedsvc.catalog.schema import parse_time
 from feedsvc.catalog.watch import CatalogState
 from feedsvc.config.settings import Settings
 
@@ -162,6 +163,7 @@ def health(settings: Settings, catalog: CatalogState, now: float | None = None) 
     return {
         "status": "ok" if not problems else "failing",
         "problems": problems,
+        "warnings": _clock_behind(catalog.changed, now),
         "catalog": {
             "path": str(settings.database),
             "state": catalog.state,
@@ -183,3 +185,22 @@ def health(settings: Settings, catalog: CatalogState, now: float | None = None) 
         **({"fediverse": fediverse_doc} if fediverse_doc is not None else {}),
         "checked": iso(now),
     }
+
+
+def _clock_behind(changed: str | None, now: float) -> list[str]:
+    """Say when this clock is behind the last change the catalog recorded (an NTP step, a
+    restored VM): serving and publishing go on (changes are dated just after that change, so
+    readers' dates never move back), but an operator wants to know."""
+    if changed is None:
+        return []
+    try:
+        ahead = parse_time(changed).timestamp() - now
+    except ValueError:
+        return []
+    if ahead <= 1.0:
+        return []
+    return [
+        f"the clock is {ahead:.0f} s behind the last change the catalog recorded "
+        f"({changed}): changes are dated just after it until the clock catches up; check "
+        "the time service (NTP)"
+    ]

@@ -108,16 +108,23 @@ def date_sources(
     return counts, shallow
 
 
+_behind = False  # whether this process last saw the clock behind the catalog
+
+
 def forward(moment: datetime, last_change: str | None) -> datetime:
     """Return the moment this ingest dates what it sees by: the clock's, unless the clock is
     behind the last change the catalog recorded (an NTP step, a restored VM); then just after
     it, so a change always moves dates, Last-Modified and the feeds' order forward."""
+    global _behind
     if last_change is None or format_time(moment) >= last_change:
+        _behind = False
         return moment
-    log.warning(
-        "the clock (%s) is behind the last change the catalog recorded (%s): dating changes "
-        "from there until the clock catches up",
-        format_time(moment),
-        last_change,
-    )
+    if not _behind:
+        _behind = True
+        log.warning(
+            "the clock (%s) is behind the last change the catalog recorded (%s): dating "
+            "changes from there until the clock catches up (check the time service, NTP)",
+            format_time(moment),
+            last_change,
+        )
     return parse_time(last_change) + timedelta(microseconds=1)

@@ -127,6 +127,8 @@ def status(ctx: click.Context, as_json: bool) -> None:
         click.echo(f"status: {document['status']}")
         for problem in document["problems"]:
             click.echo(f"  problem: {problem}")
+        for warning in document["warnings"]:
+            click.echo(f"  warning: {warning}")
         for part in ("catalog", "writer"):
             details = ", ".join(f"{k} {v}" for k, v in document[part].items() if v is not None)
             click.echo(f"{part}: {details}")

@@ -63,7 +63,7 @@ class Settings:
     trust_proxy: bool = False
     access_log: bool = True
     max_file_kb: int = 1024
-    file_seconds: int = 10  # the time budget of one article file (read in a worker process)
+    file_seconds: int = 30  # the time budget of one article file (read in a worker process)
     tombstone_days: int = 30
     watch: bool = True
     rescan_seconds: int = 30

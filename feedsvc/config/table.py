@@ -120,7 +120,7 @@ SETTINGS: tuple[Setting, ...] = (
     ),
     Setting(
         "FILE_SECONDS", "file_seconds", values.whole(1, 600),
-        "`10`",
+        "`30`",
         "reading one article file may take this long; a file that takes longer is stopped, rejected (`too-slow`) and set aside until it changes",
     ),
     Setting(

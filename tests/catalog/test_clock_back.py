@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from feedsvc.catalog import Catalog, parse_time
+from feedsvc.catalog import Catalog, format_time, parse_time
 from feedsvc.catalog.ingest import ingest
 from tests.conftest import T0, write_article
 
@@ -44,3 +44,21 @@ def test_after_the_clock_went_back_changes_still_move_forward(
     assert parse_time(new_updated) - parse_time(updated) < timedelta(seconds=1)
     assert "the clock" in caplog.text
     assert "is behind the last change the catalog recorded" in caplog.text
+
+
+def test_health_says_the_clock_is_behind_the_catalog(tmp_path: Path) -> None:
+    from feedsvc.catalog.watch import CatalogState
+    from feedsvc.config.settings import load_settings
+    from feedsvc.health import health
+
+    settings = load_settings(
+        {"FEEDSVC_DATABASE": str(tmp_path / "c.sqlite3"), "FEEDSVC_RUN_DIR": str(tmp_path / "run")}
+    )
+    now = T0.timestamp()
+    ahead = format_time(T0 + timedelta(minutes=30))  # the last change, by a clock now stepped back
+    doc = health(settings, CatalogState("ok", changed=ahead), now=now)
+    (warning,) = doc["warnings"]
+    assert "clock" in warning
+    assert "1800 s" in warning
+    assert doc["status"] == "ok"  # serving and publishing work: no reason to take it out
+    assert health(settings, CatalogState("ok", changed=format_time(T0)), now=now)["warnings"] == []
