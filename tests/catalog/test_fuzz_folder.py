@@ -3,20 +3,25 @@ one is rejected with a code and a reason, and no URL answers 5xx (Hypothesis, bo
 
 from __future__ import annotations
 
+import json
 import os
 import shutil
 import tempfile
+import time
 from datetime import UTC, datetime
 from pathlib import Path
+from urllib.parse import unquote, urlparse
 
 import pytest
-from hypothesis import HealthCheck, given, settings
+from hypothesis import HealthCheck, Phase, given, settings
 from hypothesis import strategies as st
 
+from feedsvc.articles.seeds_folder import check_folder
 from feedsvc.catalog import open_catalog
 from feedsvc.catalog.ingest import ingest
 from feedsvc.web.app import create_app
-from tests.conftest import T0
+from tests.conftest import T0, start_server, stop_server
+from tests.service.test_live import fetch
 
 IDENTITY = "tag:news.example.org,2024-03-01"
 # Text as people paste it: any printable character, markup, entities, other scripts.
@@ -134,3 +139,72 @@ def test_any_folder_publishes_the_good_rejects_the_bad_and_never_fails(files: li
             assert answer.status_code == 200, (path, answer.status_code)
     finally:
         shutil.rmtree(work, ignore_errors=True)
+
+
+@pytest.mark.slow
+@pytest.mark.e2e
+def test_a_running_server_publishes_generated_folders_and_never_fails(tmp_path: Path) -> None:
+    """Generated files, folder after folder, added to the folder of a real `feedsvc serve`: its
+    writer judges each file within its budget, publishes exactly the good ones, and no page,
+    feed or health check answers 5xx meanwhile. (Files stay: a file gone and one with its
+    content added is a rename, which keeps the old file's id.)"""
+    seeds = tmp_path / "seeds"
+    seeds.mkdir()
+    budget = 5
+    env = {
+        "FEEDSVC_SETTLE_MS": "200",
+        "FEEDSVC_FILE_SECONDS": str(budget),
+        "FEEDSVC_PUBLICATION_ID": "news.example.org,2024-03-01",  # ids that name the file
+        "FEEDSVC_FEED_SIZE": "200",  # every article in the site's feed
+    }
+    process, base = start_server(seeds, tmp_path, env=env)
+    examples = 0
+
+    @settings(
+        max_examples=12,
+        deadline=None,
+        phases=[Phase.explicit, Phase.reuse, Phase.generate],  # a failure waits: no shrinking
+        suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large],
+    )
+    @given(files=st.lists(article_file(), min_size=1, max_size=8))
+    def one_folder(files: list[bytes]) -> None:
+        nonlocal examples
+        examples += 1
+        past = time.time() - 60  # written a while ago: nothing to wait for but the writer
+        for number, data in enumerate(files):
+            path = seeds / f"e{examples:03d}_{number:03d}.txt"
+            if data in SPECIAL:
+                SPECIAL[data](path)
+            else:
+                path.write_bytes(data)
+                os.utime(path, (past, past))
+        good = set(check_folder(seeds, 1024 * 1024).keys)
+        started = time.monotonic()
+
+        def items() -> list[dict[str, str]]:
+            status, body, _ = fetch(base + "/feeds/feed.json")
+            assert status == 200, status
+            found: list[dict[str, str]] = json.loads(body)["items"]
+            return found
+
+        def live() -> set[str]:
+            return {unquote(item["id"].rsplit(":", 1)[1]) for item in items()}
+
+        while live() != good:
+            assert time.monotonic() - started < budget + 15, (sorted(live()), sorted(good))
+            time.sleep(0.1)
+        slugs = [
+            urlparse(item["url"]).path
+            for item in json.loads(fetch(base + "/feeds/feed.json")[1])["items"]
+        ]
+        paths = ["/", "/feeds/atom.xml", "/feeds/rss.xml", "/sitemap.xml", "/healthz", *slugs]
+        for path in paths:
+            status = fetch(base + path)[0]
+            assert status < 500, (path, status)
+
+    try:
+        one_folder()
+    finally:
+        assert stop_server(process) == 0
+    log = next(tmp_path.glob("server-*.log")).read_text()
+    assert "Traceback" not in log
