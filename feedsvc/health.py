@@ -163,7 +163,12 @@ def health(settings: Settings, catalog: CatalogState, now: float | None = None) 
     return {
         "status": "ok" if not problems else "failing",
         "problems": problems,
-        "warnings": _clock_behind(catalog.changed, now),
+        "warnings": _clock_behind(catalog.changed, now)
+        + [
+            f"article {key} is left out of every page and feed: its catalog row cannot be read "
+            f"({reason}); re-save its file, or `feedsvc restore` a backup"
+            for key, reason in catalog.left_out
+        ],
         "catalog": {
             "path": str(settings.database),
             "state": catalog.state,

@@ -3,10 +3,9 @@
 from __future__ import annotations
 
 import sqlite3
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 
-from feedsvc.catalog.records import Section, Tombstone, tombstone_from_row
-from feedsvc.catalog.schema import parse_time
+from feedsvc.catalog.records import Section, Tombstone, newest, tombstone_from_row
 from feedsvc.errors import NotFound
 
 # A tag's or an author's scope: (kind, slug), kind 'tag' or 'author'.
@@ -33,8 +32,17 @@ class MemberQueries:
             "GROUP BY m.slug ORDER BY name, m.slug",
             (kind, slug, slug),
         )
+        sql = (
+            "SELECT a.updated FROM members m JOIN articles a ON a.key = m.key "
+            "WHERE m.kind = ? AND m.slug = ? AND a.removed IS NULL"
+        )
+
+        def again(slug: str) -> Callable[[], list[sqlite3.Row]]:
+            return lambda: self._select(sql, (kind, slug))
+
         return [
-            Section(row["name"], row["slug"], row["n"], parse_time(row["updated"])) for row in rows
+            Section(row["name"], row["slug"], row["n"], newest(row["updated"], again(row["slug"])))
+            for row in rows
         ]
 
     def member(self, kind: str, slug: str) -> Section:

@@ -9,8 +9,9 @@ from __future__ import annotations
 
 import os
 from dataclasses import dataclass
+from pathlib import Path
 
-from feedsvc.catalog.reader import Catalog, catalog_id_of
+from feedsvc.catalog.reader import Catalog, open_catalog
 from feedsvc.config.settings import Settings
 from feedsvc.errors import CatalogError
 
@@ -69,3 +70,17 @@ def check_opened(catalog: Catalog, known: FileIdentity | None) -> None:
     replaced between the check of its path and its opening."""
     if known is not None and catalog.catalog_id() != known.catalog_id:
         raise CatalogError(str(catalog.path), _REPLACED)
+
+
+def catalog_id_of(path: Path) -> str:
+    """Return the id of the catalog in the file at `path`, read from the file alone.
+
+    The -wal file beside a catalog belongs to whichever catalog was open there: when another
+    file is moved into its place, SQLite would lay the old WAL's pages over the new file and
+    show the old catalog's id. An immutable read ignores the WAL.
+    """
+    catalog = open_catalog(path, snapshot=True)
+    try:
+        return catalog.catalog_id()
+    finally:
+        catalog.close()

@@ -12,11 +12,15 @@ from feedsvc import urlmap
 from feedsvc.catalog.member_queries import Member, MemberQueries
 from feedsvc.catalog.records import (
     COLUMNS,
+    UNDECODABLE,
     Lookup,
     Record,
     Section,
     Tombstone,
+    newest,
     record_from_row,
+    records_from_rows,
+    times,
     tombstone_from_row,
 )
 from feedsvc.catalog.schema import connect, explain, parse_time
@@ -99,7 +103,7 @@ class Catalog(MemberQueries):
             "ORDER BY published DESC, key DESC LIMIT ? OFFSET ?",
             [*params, limit, offset],
         )
-        return [record_from_row(row) for row in rows]
+        return [record for _row, record in records_from_rows(rows)]
 
     def count(self, *, section_slug: str | None = None, member: Member | None = None) -> int:
         """Return how many articles are published (in one section, tag or author)."""
@@ -117,8 +121,7 @@ class Catalog(MemberQueries):
             "FROM articles WHERE removed IS NULL GROUP BY section_slug ORDER BY name, section_slug"
         )
         return [
-            Section(row["name"], row["section_slug"], row["n"], parse_time(row["updated"]))
-            for row in rows
+            Section(row["name"], row["section_slug"], row["n"], self._newest(row)) for row in rows
         ]
 
     def section(self, slug: str) -> Section:
@@ -131,7 +134,14 @@ class Catalog(MemberQueries):
         if not rows or not rows[0]["n"]:
             raise NotFound("section", slug)
         row = rows[0]
-        return Section(row["name"], slug, row["n"], parse_time(row["updated"]))
+        return Section(row["name"], slug, row["n"], self._newest(row, slug))
+
+    def _newest(self, row: sqlite3.Row, slug: str | None = None) -> datetime:
+        """Return a section's newest update (`row`'s max), read again row by row when the
+        max is a damaged value (records_from_rows leaves that article out)."""
+        slug = slug or row["section_slug"]
+        sql = "SELECT updated FROM articles WHERE removed IS NULL AND section_slug = ?"
+        return newest(row["updated"], lambda: self._select(sql, (slug,)))
 
     def slots(self, *, section_slug: str | None = None, member: Member | None = None) -> int:
         """Return how many archive places the scope has used: every article ever, removed too.
@@ -175,7 +185,7 @@ class Catalog(MemberQueries):
             "AND removed IS NULL ORDER BY published DESC, key DESC",
             params,
         )
-        return [record_from_row(row) for row in rows]
+        return [record for _row, record in records_from_rows(rows)]
 
     def stamps(self, offset: int = 0, limit: int = -1) -> list[tuple[str, datetime]]:
         """Return (path, updated) of live articles, oldest first, for sitemaps."""
@@ -184,7 +194,7 @@ class Catalog(MemberQueries):
             "LIMIT ? OFFSET ?",
             (limit, offset),
         )
-        return [(urlmap.article(row["slug"]), parse_time(row["updated"])) for row in rows]
+        return [(urlmap.article(row[0]), moment) for row, moment in times(rows, "updated")]
 
     def lookup(self, slug: str) -> Lookup:
         """Return what `slug` leads to; raise NotFound when it was never an article's slug."""
@@ -205,7 +215,11 @@ class Catalog(MemberQueries):
             return Lookup(redirect_to=rows[0]["slug"])
         if rows[0]["removed"] is not None:
             return Lookup()
-        return Lookup(record=record_from_row(rows[0]))
+        try:
+            return Lookup(record=record_from_row(rows[0]))
+        except UNDECODABLE as exc:
+            reason = f"article {rows[0]['key']} cannot be read: {exc}"
+            raise CatalogError(str(self.path), reason) from exc
 
     def aliases(self) -> list[tuple[str, str]]:
         """Return (old slug, current slug) for every redirect to a live article."""
@@ -223,8 +237,8 @@ class Catalog(MemberQueries):
                 f"SELECT {COLUMNS}, seq, section_seq FROM articles "  # noqa: S608
                 "WHERE removed IS NULL ORDER BY published DESC, key DESC"
             )
-            for row in cursor:
-                yield record_from_row(row), row["seq"], row["section_seq"]
+            for row, record in records_from_rows(cursor):
+                yield record, row["seq"], row["section_seq"]
 
     def tombstones_by_section(self) -> list[tuple[Tombstone, str]]:
         """Return (tombstone, section slug) of every withdrawn article still within its
@@ -278,17 +292,3 @@ def open_catalog(
         path, readonly=readonly, create=create, keep_backups=keep_backups, snapshot=snapshot
     )
     return Catalog(connection, path)
-
-
-def catalog_id_of(path: Path) -> str:
-    """Return the id of the catalog in the file at `path`, read from the file alone.
-
-    The -wal file beside a catalog belongs to whichever catalog was open there: when another
-    file is moved into its place, SQLite would lay the old WAL's pages over the new file and
-    show the old catalog's id. An immutable read ignores the WAL.
-    """
-    catalog = open_catalog(path, snapshot=True)
-    try:
-        return catalog.catalog_id()
-    finally:
-        catalog.close()

@@ -3,13 +3,18 @@
 from __future__ import annotations
 
 import json
+import logging
 import sqlite3
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import UTC, datetime
 
 from feedsvc import urlmap
 from feedsvc.articles.text_format import ArticleImage, bounded_summary
 from feedsvc.catalog.schema import parse_time
+
+log = logging.getLogger(__name__)
+EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 
 
 @dataclass(frozen=True, slots=True)
@@ -98,6 +103,40 @@ ARTICLE_COLUMNS = (
 COLUMNS = ", ".join(ARTICLE_COLUMNS)
 
 
+# What a row that cannot be decoded raises (bad dates, JSON, columns): its article is left out.
+UNDECODABLE = (ValueError, TypeError, KeyError, AttributeError)
+_told: set[tuple[str, str]] = set()  # (key, reason) already logged by this process
+
+
+def records_from_rows(rows: Iterable[sqlite3.Row]) -> Iterator[tuple[sqlite3.Row, Record]]:
+    """Yield each row with its Record, leaving out (and logging once) a row that cannot be
+    decoded: one damaged article never takes a list page or a feed down with it."""
+    for row in rows:
+        try:
+            yield row, record_from_row(row)
+        except UNDECODABLE as exc:
+            told = (str(row["key"]), f"{type(exc).__name__}: {exc}")
+            if told not in _told:
+                _told.add(told)
+                log.error(
+                    "article %s is left out of every page and feed: its catalog row cannot be "
+                    "read (%s); edit or re-save its file so the writer stores it again, or "
+                    "`feedsvc restore` a backup",
+                    *told,
+                )
+
+
+def undecodable(rows: Iterable[sqlite3.Row]) -> list[tuple[str, str]]:
+    """Return (key, reason) of the rows that cannot be decoded."""
+    found = []
+    for row in rows:
+        try:
+            record_from_row(row)
+        except UNDECODABLE as exc:
+            found.append((str(row["key"]), f"{type(exc).__name__}: {exc}"))
+    return found
+
+
 def record_from_row(row: sqlite3.Row) -> Record:
     """Return the Record of an `articles` row selected with COLUMNS."""
     paragraphs = tuple(row["paragraphs"].split("\n"))
@@ -144,3 +183,23 @@ def image_from_columns(name: str | None, info: str | None) -> ArticleImage | Non
 def tombstone_from_row(row: sqlite3.Row) -> Tombstone:
     """Return the Tombstone of an `articles` row with its entry_id, removed and slug."""
     return Tombstone(row["entry_id"], parse_time(row["removed"]), urlmap.article(row["slug"]))
+
+
+def times(rows: Iterable[sqlite3.Row], column: str) -> Iterator[tuple[sqlite3.Row, datetime]]:
+    """Yield each row with its time in `column`, leaving out a row whose time cannot be read
+    (records_from_rows logs it)."""
+    for row in rows:
+        try:
+            moment = parse_time(row[column])
+        except UNDECODABLE:
+            continue
+        yield row, moment
+
+
+def newest(text: str, rows: Callable[[], Iterable[sqlite3.Row]]) -> datetime:
+    """Return the time `text` (an aggregate's max), or, when it is a damaged value, the
+    newest readable `updated` of `rows()` (the epoch when none is)."""
+    try:
+        return parse_time(text)
+    except UNDECODABLE:
+        return max((moment for _row, moment in times(rows(), "updated")), default=EPOCH)

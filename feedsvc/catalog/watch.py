@@ -18,8 +18,10 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from feedsvc.catalog import set_aside
-from feedsvc.catalog.reader import Catalog, catalog_id_of, open_catalog
+from feedsvc.catalog.place import catalog_id_of
+from feedsvc.catalog.reader import Catalog, open_catalog
 from feedsvc.catalog.readonly_copy import copy_with_wal, discard
+from feedsvc.catalog.records import COLUMNS, undecodable
 from feedsvc.catalog.set_aside import SetAside
 from feedsvc.errors import CatalogError
 
@@ -41,6 +43,7 @@ class CatalogState:
     articles: int | None = None
     changed: str | None = None
     set_aside: tuple[SetAside, ...] = ()  # files not read again until they change
+    left_out: tuple[tuple[str, str], ...] = ()  # (key, reason): rows that cannot be read
 
 
 def _inode(path: Path) -> tuple[int, int] | None:
@@ -210,9 +213,25 @@ class CatalogWatch:
             changed = catalog.meta("changed")
             with catalog.errors():
                 aside = tuple(set_aside.load(catalog.connection).values())
+                left_out = self._left_out(catalog)
         except CatalogError as exc:
             return CatalogState("unreadable", exc.reason)
-        return CatalogState(state, detail, local.generation, articles, changed, aside)
+        return CatalogState(state, detail, local.generation, articles, changed, aside, left_out)
+
+    def _left_out(self, catalog: Catalog) -> tuple[tuple[str, str], ...]:
+        """Return (key, reason) of live articles whose rows cannot be read, checked once per
+        catalog state (a scan of every row)."""
+        local = self._local
+        seen = getattr(local, "left_out", None)
+        if seen is not None and seen[0] == (local.epoch, local.generation):
+            found: tuple[tuple[str, str], ...] = seen[1]
+            return found
+        rows = catalog.connection.execute(
+            f"SELECT {COLUMNS} FROM articles WHERE removed IS NULL"  # noqa: S608 - names only
+        )
+        found = tuple(undecodable(rows))
+        local.left_out = ((local.epoch, local.generation), found)
+        return found
 
 
 def catalog_state(path: Path) -> CatalogState:
