@@ -91,10 +91,24 @@ class BudgetedReader:
         return _Worker(process, mine)
 
     def _started(self, workers: list[_Worker]) -> None:
-        """Wait until new workers have loaded the parser (or give up on them)."""
+        """Wait until new workers have loaded the parser; raise Unavailable (the workers
+        stopped) when one does not."""
         for worker in workers:
-            if not worker.conn.poll(_START_SECONDS) or worker.conn.recv() != "ready":
-                raise OSError("the article reader process did not start")
+            try:
+                if worker.conn.poll(_START_SECONDS) and worker.conn.recv() == "ready":
+                    continue
+            except (EOFError, OSError):
+                pass
+            self.close()
+            raise Unavailable("a reader process did not start")
+
+    def start(self, files: int) -> None:
+        """Have the workers `files` files need running; raise Unavailable when they cannot
+        start (no room for a process, a `__main__` a new process cannot import)."""
+        wanted = min(self.jobs, max(1, files))
+        new = [self._spawn() for _ in range(wanted - len(self._workers))]
+        self._workers += new
+        self._started(new)
 
     def close(self) -> None:
         """Stop the workers."""
@@ -114,10 +128,8 @@ class BudgetedReader:
             (index, path, side)
             for index, (path, side) in enumerate(zip(paths, sidecars, strict=True))
         )
-        wanted = min(self.jobs, max(1, len(queue)))
-        new = [self._spawn() for _ in range(wanted - len(self._workers))]
-        self._workers += new
-        self._started(new)
+        self.start(len(queue))
+        wanted = len(self._workers)
         size = max(1, min(CHUNK, -(-len(queue) // wanted)))
         results: dict[int, Read | Rejected] = {}
         following = 0
@@ -183,6 +195,12 @@ class BudgetedReader:
 
 
 _CRASHED = "stopped the process reading it (a crash, or out of memory)"
+
+
+class Unavailable(OSError):
+    """Reader processes cannot be started here: files are read in the calling process."""
+
+
 _READERS: dict[float, BudgetedReader] = {}
 
 

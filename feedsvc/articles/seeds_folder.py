@@ -10,6 +10,7 @@ in .txt are."""
 from __future__ import annotations
 
 import itertools
+import logging
 import multiprocessing
 import os
 from collections.abc import Iterator, Sequence
@@ -25,6 +26,7 @@ from feedsvc.errors import ArticleError
 from feedsvc.support.workers import exit_with_parent
 
 DEFAULT_MAX_BYTES = 1024 * 1024
+log = logging.getLogger(__name__)
 PARALLEL_FROM = 2000  # files to read before parsing is shared among processes
 
 
@@ -183,10 +185,16 @@ def read_all(
     jobs = min(os.cpu_count() or 1, 4)
     sides = list(sidecars) if sidecars is not None else [None] * len(paths)
     if budget is not None and paths:
-        from feedsvc.articles.budgeted import reader
+        from feedsvc.articles.budgeted import Unavailable, reader
 
-        yield from reader(read_one, budget).read(paths, sides, max_bytes, store)
-        return
+        budgeted = reader(read_one, budget)
+        try:
+            budgeted.start(len(paths))
+        except Unavailable as exc:
+            log.warning("%s: article files are read in this process, without a time budget", exc)
+        else:
+            yield from budgeted.read(paths, sides, max_bytes, store)
+            return
     if len(paths) < PARALLEL_FROM or jobs < 2:
         for path, side in zip(paths, sides, strict=True):
             yield read_one(path, max_bytes, side, store)

@@ -163,3 +163,26 @@ def test_the_server_publishes_around_a_file_that_hangs_and_a_restart_does_not_me
     assert [item["file"] for item in first] == ["050_hangs.txt"]
     assert first[0]["code"] == "too-slow"
     assert second == first  # the same record: the restart did not read it again
+
+
+def test_where_reader_processes_cannot_start_files_are_read_in_this_process(
+    folder: Path, tmp_path: Path
+) -> None:
+    # A program fed on standard input: a new process cannot import its `__main__`.
+    script = (
+        "import sys\n"
+        "from feedsvc.articles.seeds_folder import read_all\n"
+        "paths = sorted(str(p) for p in __import__('pathlib').Path(sys.argv[1]).iterdir())\n"
+        "print(sum(1 for o in read_all(paths, 1 << 20, budget=5) if o.article.key))\n"
+    )
+    done = subprocess.run(
+        [sys.executable, "-", str(folder)],
+        input=script,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.strip() == "3"
+    assert "read in this process, without a time budget" in done.stderr
