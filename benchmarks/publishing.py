@@ -4,10 +4,12 @@
 
 Everything runs the real command line (`python -m feedsvc ...` in subprocesses) on a fresh
 catalog, card folder and export, on a corpus from `benchmarks.corpus` whose files are dated a
-minute back. The S3 API is moto's standalone server in its own process on loopback. It measures:
+minute back. The S3 API is moto's standalone server in its own process on loopback
+(`--builds-only` measures the builds alone, without moto). It measures:
 
 1. `feedsvc build OUT` the first time (first ingest, every card drawn), then again with no
-   change, after one new article and after one edited article (FEEDSVC_SETTLE_MS=0);
+   change, after one new article, after one edited article and after one removed article
+   (FEEDSVC_SETTLE_MS=0), each with the URLs it rendered and the files it wrote;
 2. `feedsvc deploy s3://BUCKET --endpoint-url URL`: first deploy, no-change deploy and the
    deploy of the one new article;
 3. `feedsvc watch --deploy s3://BUCKET` (default settle time): seconds from a new file written
@@ -25,6 +27,7 @@ import io
 import json
 import os
 import pstats
+import re
 import shutil
 import signal
 import socket
@@ -52,6 +55,7 @@ FIGURES: tuple[tuple[str, str, float | None], ...] = (
     ("build_nochange", "build again, no change", 2.0),
     ("build_new", "build after one new article", 3.0),
     ("build_edit", "build after one edited article", 3.0),
+    ("build_remove", "build after one removed article", 3.0),
     ("deploy_first", "deploy, first time", None),
     ("deploy_nochange", "deploy again, no change", 2.0),
     ("deploy_new", "deploy of one new article", None),
@@ -68,6 +72,19 @@ def free_port() -> int:
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
         return int(sock.getsockname()[1])
+
+
+# What `feedsvc build` says it did: "... 12 files written, ...; 9 URLs rendered (...)".
+_BUILT = re.compile(r"(\d+) files written, (\d+) unchanged, (\d+) removed.*; (\d+) URLs rendered")
+
+
+def build_counts(summary: str) -> dict[str, int]:
+    """Return the files written, unchanged and removed and the URLs rendered a build reports."""
+    found = _BUILT.search(summary)
+    if found is None:
+        return {}
+    written, unchanged, removed, rendered = (int(n) for n in found.groups())
+    return {"written": written, "unchanged": unchanged, "removed": removed, "rendered": rendered}
 
 
 def _base_env() -> dict[str, str]:
@@ -183,7 +200,7 @@ def _top10(profile: Path) -> list[str]:
 class Bench:
     """One run: a corpus, a catalog, cards, an export, a bucket."""
 
-    def __init__(self, work: Path, count: int, moto: Moto) -> None:
+    def __init__(self, work: Path, count: int, moto: Moto | None) -> None:
         self.work = work
         self.count = count
         self.moto = moto
@@ -217,6 +234,9 @@ class Bench:
         )
         (self.seeds / f"{self.count + self.added:06d}_fresh.txt").write_text(text, encoding="utf-8")
         return f"articles/{slug_for(title)}/index.html"
+
+    def remove_article(self, n: int) -> None:
+        (self.seeds / f"{n:06d}_bench.txt").unlink()
 
     def edit_article(self, n: int) -> None:
         path = self.seeds / f"{n:06d}_bench.txt"
@@ -271,11 +291,13 @@ class Bench:
         return figures
 
     def build(self, name: str, profile: Path | None = None) -> dict[str, Any]:
-        return self.run(name, ["build", str(self.out)], profile=profile)
+        figures = self.run(name, ["build", str(self.out)], profile=profile)
+        return figures | build_counts(str(figures.get("summary", "")))
 
     def deploy(
         self, name: str, timeout: float = STEP_TIMEOUT, profile: Path | None = None
     ) -> dict[str, Any]:
+        assert self.moto is not None
         args = ["deploy", f"s3://{BUCKET}", "--endpoint-url", self.moto.url]
         return self.run(name, args, timeout=timeout, profile=profile)
 
@@ -283,6 +305,7 @@ class Bench:
         """Start `feedsvc watch --deploy`; after its first deploy, time one new file's trip."""
         tag = "profiled" if profile else "timed"
         log_path = self.logs / f"watch-{tag}.log"
+        assert self.moto is not None
         env = self.env | {"FEEDSVC_S3_ENDPOINT": self.moto.url}
         log(f"watch --deploy s3://{BUCKET} ({tag})")
         with log_path.open("wb") as output:
@@ -331,31 +354,44 @@ def _row(key: str, label: str, bound: float | None, figures: dict[str, Any]) -> 
         "seconds": None if value is None else round(value, 3),
         "target": None if bound is None else f"<= {bound:g} s",
         "met": met,
+        "rendered": figures.get("rendered"),
+        "written": figures.get("written"),
         "note": figures.get("summary") or figures.get("error") or "",
     }
 
 
 def measure(
-    work: Path, count: int, *, deploy_timeout: float = DEPLOY_TIMEOUT, profile: bool = True
+    work: Path,
+    count: int,
+    *,
+    deploy_timeout: float = DEPLOY_TIMEOUT,
+    profile: bool = True,
+    builds_only: bool = False,
 ) -> dict[str, Any]:
-    """Run every step on `count` articles in `work` (emptied first); return the figures."""
+    """Run every step on `count` articles in `work` (emptied first); return the figures.
+
+    With `builds_only` no S3 server is started and the deploy and watch steps are skipped."""
     shutil.rmtree(work, ignore_errors=True)
     work.mkdir(parents=True)
     started = time.perf_counter()
-    moto = Moto(work / "moto.log")
+    moto = None if builds_only else Moto(work / "moto.log")
     try:
         bench = Bench(work, count, moto)
         bench.write_corpus()
-        client = moto.client()
-        client.create_bucket(Bucket=BUCKET)
+        client = None
+        if moto is not None:
+            client = moto.client()
+            client.create_bucket(Bucket=BUCKET)
         steps: dict[str, dict[str, Any]] = {}
         redo: dict[str, Any] = {}
 
         steps["build_cold"] = bench.build("cold build")
         steps["build_nochange"] = bench.build("no-change build")
         redo["build_nochange"] = lambda p: bench.build("no-change build", p)
-        first = bench.deploy("first deploy", timeout=deploy_timeout)
-        first["objects"] = _count_objects(client)
+        first: dict[str, Any] = {"seconds": None, "finished": False, "error": "not measured"}
+        if client is not None:
+            first = bench.deploy("first deploy", timeout=deploy_timeout)
+            first["objects"] = _count_objects(client)
         steps["deploy_first"] = first
         if first["finished"]:
             steps["deploy_nochange"] = bench.deploy("no-change deploy")
@@ -379,13 +415,23 @@ def measure(
             return bench.build("build, one edited article", p)
 
         redo["build_edit"] = edit_then_build
-        if first["finished"]:
+        # An article from the first third: its list pages and archive blocks are old ones.
+        bench.remove_article(count // 3)
+        steps["build_remove"] = bench.build("build, one removed article")
+
+        def remove_then_build(p: Path) -> dict[str, Any]:
+            bench.remove_article(count // 3 + 1)
+            return bench.build("build, one removed article", p)
+
+        redo["build_remove"] = remove_then_build
+        if first["finished"] and client is not None:
             # Bring the bucket up to date with the edit first, so the watcher starts level.
             steps["deploy_edit"] = bench.deploy("deploy, one edited article")
             steps["watch"] = bench.watch(client)
             redo["watch"] = lambda p: bench.watch(client, p)
         else:
-            note = {"seconds": None, "error": "first deploy did not finish: not measured"}
+            why = "--builds-only" if builds_only else "first deploy did not finish"
+            note = {"seconds": None, "error": f"{why}: not measured"}
             for key in ("deploy_nochange", "deploy_new", "watch"):
                 steps[key] = dict(note)
 
@@ -427,7 +473,8 @@ def measure(
             "seconds": time.perf_counter() - started,
         }
     finally:
-        moto.stop()
+        if moto is not None:
+            moto.stop()
 
 
 def table(data: dict[str, Any]) -> str:
@@ -435,8 +482,8 @@ def table(data: dict[str, Any]) -> str:
     lines = [
         f"Publishing, {data['articles']:,} articles:",
         "",
-        "| figure | seconds | target | met | note |",
-        "|---|---:|---|---|---|",
+        "| figure | seconds | target | met | URLs rendered | files written | note |",
+        "|---|---:|---|---|---:|---:|---|",
     ]
     for row in data["figures"]:
         seconds = "not reached" if row["seconds"] is None else f"{row['seconds']:.2f}"
@@ -444,7 +491,13 @@ def table(data: dict[str, Any]) -> str:
         note = str(row["note"]).replace("|", "/")
         if row["key"] == "deploy_first" and "objects" in data["steps"]["deploy_first"]:
             note = f"{data['steps']['deploy_first']['objects']:,} objects in the bucket; " + note
-        lines.append(f"| {row['figure']} | {seconds} | {row['target'] or '-'} | {met} | {note} |")
+        counts = [
+            "-" if row.get(name) is None else f"{row[name]:,}" for name in ("rendered", "written")
+        ]
+        lines.append(
+            f"| {row['figure']} | {seconds} | {row['target'] or '-'} | {met} | "
+            f"{counts[0]} | {counts[1]} | {note} |"
+        )
     return "\n".join(lines)
 
 
@@ -467,6 +520,9 @@ def main(argv: list[str] | None = None) -> int:
         help="seconds the first deploy may take before it is stopped and reported unfinished",
     )
     parser.add_argument("--no-profile", action="store_true", help="do not profile misses")
+    parser.add_argument(
+        "--builds-only", action="store_true", help="measure the builds only (no S3, no watch)"
+    )
     parser.add_argument("--json", type=Path, help="also write the JSON here")
     args = parser.parse_args(argv)
     data = measure(
@@ -474,6 +530,7 @@ def main(argv: list[str] | None = None) -> int:
         args.articles,
         deploy_timeout=args.deploy_timeout,
         profile=not args.no_profile,
+        builds_only=args.builds_only,
     )
     text = json.dumps(data, indent=2)
     if args.json:

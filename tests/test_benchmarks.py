@@ -109,6 +109,7 @@ def test_smoke_run_writes_table_json_and_chart(
         "build_nochange",
         "build_new",
         "build_edit",
+        "build_remove",
         "deploy_first",
         "deploy_nochange",
         "deploy_new",
@@ -120,6 +121,8 @@ def test_smoke_run_writes_table_json_and_chart(
         assert row["met"] in (True, False, None)
     assert publishing["steps"]["deploy_first"]["objects"] > 300
     assert "0 URLs rendered (incremental build)" in publishing["steps"]["build_nochange"]["summary"]
+    for key in ("build_new", "build_edit", "build_remove"):  # a change costs what it changes
+        assert 0 < publishing["steps"][key]["rendered"] <= 60, key
     assert "sent 0 objects" in publishing["steps"]["deploy_nochange"]["summary"]
     assert publishing["steps"]["watch"]["exit_code"] == 0
     assert (out / "chart.png").read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"

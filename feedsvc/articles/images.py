@@ -10,7 +10,8 @@ code (problems.py) and the article is published with its preview card instead.
 
 Accepted bytes are kept, unchanged, in a content-addressed folder beside the catalog under
 "<digest>.<ext>" (the ext from the bytes): the name is the URL's, so it is served immutable,
-and an old name keeps working for readers that cached it. Framework-free, no catalog.
+and an old name keeps working for readers that cached it. Its right-sized copies
+(derivatives.py) are drawn when it is kept, into the same folder. Framework-free, no catalog.
 """
 
 from __future__ import annotations
@@ -25,6 +26,7 @@ from pathlib import Path
 
 from PIL import Image, UnidentifiedImageError
 
+from feedsvc.articles.derivatives import make
 from feedsvc.articles.text_format import ArticleImage
 from feedsvc.errors import ArticleError
 from feedsvc.support.atomic import write_file
@@ -134,6 +136,7 @@ def check_image(path: Path, seeds_dir: Path, *, alt: str, store: Path | None) ->
     if store is not None:
         try:
             keep(store, name, data)
+            make(store, name, data)  # right-sized copies, drawn once (derivatives.py)
         except OSError as exc:
             raise _refuse(
                 path, "image-unkept", f"cannot be kept in {store}: {exc.strerror or exc}"

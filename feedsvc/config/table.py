@@ -71,12 +71,12 @@ SETTINGS: tuple[Setting, ...] = (
     Setting(
         "FEED_SIZE", "feed_size", values.whole(1, 10_000),
         "`20`",
-        "how many newest articles a subscription feed and a list page carry; also the size of an archive block",
+        "how many newest articles a subscription feed carries; also the size of an archive block",
     ),
     Setting(
         "PAGE_SIZE", "page_size", values.whole(1, 1_000),
         "`20`",
-        "articles per page of the front page and section pages",
+        "articles per list page: numbered pages are fixed blocks of this many places, oldest first; a front page shows the newest block (and the one before it while the newest is less than half full)",
     ),
     Setting(
         "CARD_DIR", "card_dir", values.path,

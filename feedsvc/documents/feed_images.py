@@ -5,8 +5,9 @@
   `type` of entry links (feedgen issue 135). Written without a namespace, as feedgen writes
   every Atom element, so it lands in the document's default (Atom) namespace, no prefix.
 - Both: Media RSS `media:content` (url, medium="image", type, width, height, fileSize) and
-  `media:thumbnail` (url, width, height), directly in the entry (no `media:group`), the
-  namespace declared once on the root (the extension's `extend_ns`).
+  `media:thumbnail` (url, width, height: the image's right-sized thumbnail, else the image
+  itself; the enclosure and `media:content` are always the original), directly in the entry
+  (no `media:group`), the namespace declared once on the root (the extension's `extend_ns`).
 - JSON Feed: `image` and `banner_image`, and the image as an attachment too (RSS's
   enclosure: readers such as `reader` take attachments for enclosures and ignore `image`).
 """
@@ -51,9 +52,13 @@ class ImageEntryExtension(BaseEntryExtension):  # type: ignore[misc]
             width=width,
             height=height,
         )
-        etree.SubElement(
-            entry, f"{{{MEDIA_NS}}}thumbnail", url=image.url, width=width, height=height
-        )
+        # A small copy when one was drawn: readers show thumbnails in lists, never 5 MB.
+        small = image.thumbnail
+        if small is not None:
+            url, width, height = small.url, str(small.width), str(small.height)
+        else:
+            url = image.url
+        etree.SubElement(entry, f"{{{MEDIA_NS}}}thumbnail", url=url, width=width, height=height)
         return entry
 
     def extend_atom(self, entry: Any) -> Any:

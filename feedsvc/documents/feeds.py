@@ -14,9 +14,11 @@ feedgen writes no JSON Feed: `build_json` writes JSON Feed 1.1 from the same rec
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from html.entities import name2codepoint
 from typing import Any
 
 from feedgen.ext.base import BaseExtension
@@ -50,14 +52,44 @@ def rss_dates(records: Sequence[Record]) -> list[datetime]:
     return written
 
 
-def hex_references(document: bytes) -> bytes:
-    """Return an XML document with "&" and "<" in text written as hexadecimal references.
+# Elements of plain text (not HTML) that feedgen writes on one line each. Atom's summary and
+# content and RSS's <description> and content:encoded are HTML, escaped once more: never here.
+_PLAIN_TEXT = re.compile(rb"(<(title|subtitle|name|dc:creator|category)(?: [^>]*)?>)([^<]+)(</\2>)")
+_TAG_LIKE = re.compile(r"<[/A-Za-z]")
+_REFERENCE_LIKE = re.compile(r"&(#?\w+)")
 
-    The same characters for every XML parser; the W3C validator's plain-text heuristics
-    (CharacterData, ContainsUndeclaredHTML for entity-like text) stay quiet on lines that use
-    hexadecimal references. lxml writes "&" and "<" only as &amp; and &lt;.
+
+def looks_like_markup(text: str) -> bool:
+    """Return whether plain text holds what the W3C feed validator takes for markup: a tag or
+    an HTML character reference ("<b>", "</i>", "&copy", "&#38"), not "R&D" or "x < y"."""
+    if _TAG_LIKE.search(text):
+        return True
+    return any(
+        name in name2codepoint or name == "apos" or not name.isalpha()
+        for name in _REFERENCE_LIKE.findall(text)
+    )
+
+
+def _hex_if_markup(match: re.Match[bytes]) -> bytes:
+    start, _name, text, end = match.groups()
+    decoded = text.replace(b"&lt;", b"<").replace(b"&gt;", b">").replace(b"&amp;", b"&")
+    if looks_like_markup(decoded.decode("utf-8")):
+        text = text.replace(b"&amp;", b"&#x26;").replace(b"&lt;", b"&#x3C;")
+    return start + text + end
+
+
+def plain_text_references(document: bytes) -> bytes:
+    """Return an XML document whose plain text that looks like markup is written with
+    hexadecimal references ("&#x3C;b>"), the rest as lxml writes it ("R&amp;D", "x &lt; y").
+
+    Every XML parser reads both alike, but some clients decode their fields once more after
+    the XML parser (@extractus/feed-extractor over fast-xml-parser, which leaves numeric
+    references alone), and code reading fast-xml-parser's fields gets "&#x26;" as is: "&amp;"
+    is the form all of them decode. The W3C validator warns about plain text that looks like
+    markup (CharacterData, ContainsUndeclaredHTML) unless its line holds a hexadecimal
+    reference, which the RSS Best Practices Profile recommends: those lines keep them.
     """
-    return document.replace(b"&amp;", b"&#x26;").replace(b"&lt;", b"&#x3C;")
+    return _PLAIN_TEXT.sub(_hex_if_markup, document)
 
 
 class _FeedsvcExtension(BaseExtension):  # type: ignore[misc]
@@ -154,11 +186,14 @@ def build_atom(info: FeedInfo, records: Sequence[Record]) -> bytes:
     for record in records:
         fe = _entry(fg, record, info.site)
         fe.author({"name": record.author or info.site.author})
-        fe.summary(record.summary, type="text")
+        # The plain-text summary escaped as HTML, as in RSS <description>: a client that picks one
+        # text per entry by media type (rss2email prefers text/plain) then finds no plain-text
+        # rival to the content and mails the whole article, as it does from RSS.
+        fe.summary(str(escape(record.summary)), type="html")
         image = info.images.get(record.key)
         fe.content(content_html(record, image), type="html")
         feed_images.set_image(fe, image, rss=False)
-    return hex_references(bytes(fg.atom_str(pretty=True)))
+    return plain_text_references(bytes(fg.atom_str(pretty=True)))
 
 
 def build_rss(info: FeedInfo, records: Sequence[Record]) -> bytes:
@@ -178,7 +213,7 @@ def build_rss(info: FeedInfo, records: Sequence[Record]) -> bytes:
         image = info.images.get(record.key)
         fe.content(content_html(record, image), type="html")
         feed_images.set_image(fe, image, rss=True)
-    return hex_references(bytes(fg.rss_str(pretty=True)))
+    return plain_text_references(bytes(fg.rss_str(pretty=True)))
 
 
 @dataclass(frozen=True, slots=True)

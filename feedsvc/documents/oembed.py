@@ -16,6 +16,7 @@ from markupsafe import Markup
 
 from feedsvc import urlmap
 from feedsvc.catalog import Record
+from feedsvc.catalog.members import wanted
 from feedsvc.config.settings import Site
 from feedsvc.documents.entry_images import EntryImage
 
@@ -44,6 +45,14 @@ def article_slug(site: Site, url: str) -> str | None:
     return urlmap.article_slug(parts.path[len(home.path) :])
 
 
+def author_page(record: Record) -> str:
+    """Return the path of the page of the article's author: their own page when the article
+    names one, else the front page (the site's own newsroom has no author page)."""
+    for kind, slug, _name in wanted((), record.author):
+        return urlmap.section(slug, kind=kind)
+    return urlmap.front()
+
+
 def document(
     record: Record, site: Site, *, embed_url: str, thumbnail: EntryImage, limits: Limits
 ) -> dict[str, Any]:
@@ -62,7 +71,7 @@ def document(
         "type": "rich",
         "title": record.title,
         "author_name": record.author or site.author,
-        "author_url": site.absolute(urlmap.front()),
+        "author_url": site.absolute(author_page(record)),
         "provider_name": site.title,
         "provider_url": site.absolute(urlmap.front()),
         "cache_age": CACHE_AGE,

@@ -111,9 +111,11 @@ class Publication:
         keeping their places, so a full block never changes. Only the newest block may be
         partial. While every article fits in the subscription feed there are no archives.
         """
-        return urlmap.archive_blocks(self._slots(scope), self.settings.feed_size)
+        return urlmap.archive_blocks(self.slots(scope), self.settings.feed_size)
 
-    def _slots(self, scope: Scope) -> int:
+    def slots(self, scope: Scope) -> int:
+        """Return how many places the scope has used (list pages and archives are cut along
+        them)."""
         return self.catalog.slots(section_slug=scope.section_slug, member=scope.member)
 
     def _updated(self, records: list[Record], tombstones: list[Tombstone]) -> datetime:
@@ -166,5 +168,5 @@ class Publication:
             images={record.key: entry_image(record, self.settings) for record in records},
             **{name: site.absolute(path) if path else None for name, path in links.items()},
         )
-        full = block is not None and block * size <= self._slots(scope)
+        full = block is not None and block * size <= self.slots(scope)
         return Document(info, records, immutable=full)

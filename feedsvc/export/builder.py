@@ -30,7 +30,7 @@ from feedsvc.export.names import DEPLOY_FILES, BuildError, check_names, file_nam
 from feedsvc.export.runner import Chunk, run
 from feedsvc.export.server_config import Exported, deploy_files
 from feedsvc.export.tree import LOCK_WAIT, TreeWriter, count_removed, exclusive, swap
-from feedsvc.web.frozen import WebApp, redirect_page, settings_of
+from feedsvc.web.frozen import Answer, WebApp, moved, settings_of
 
 __all__ = ["BuildError", "BuildReport", "Exported", "build", "file_name"]
 
@@ -167,15 +167,15 @@ def build(
                         entries[name + suffix] = sibling
             if progress is not None and kept:
                 progress(len(kept))
-            # A static host cannot answer 301: an old slug becomes a page that redirects.
+            # A static host cannot answer 301: an old page becomes a page that redirects, an
+            # old document a copy of the current one (frozen.moved).
             site_url = settings.site.url
             for old, new in redirects:
                 name = file_name(old)
-                body = redirect_page(app, site_url + new)
-                writer.write(name, body)
+                answer = _moved(app, old, new)
+                writer.write(name, answer.body)
                 size, md5 = writer.sums[name]
-                html = "text/html; charset=utf-8"
-                entries[name] = Entry(old, digests.get(old, ""), size, md5, html, ())
+                entries[name] = Entry(old, digests.get(old, ""), size, md5, answer.content_type, ())
                 if progress is not None:
                     progress(1)
             rendered = {item.path: item for chunk in chunks for item in chunk.files}
@@ -209,6 +209,13 @@ def build(
     )
 
 
+def _moved(app: WebApp, old: str, new: str) -> Answer:
+    answer = moved(app, old, new)
+    if answer.status_code != 200:
+        raise BuildError(old, f"stands for {new}, which answers {answer.status}")
+    return answer
+
+
 def _exported(path: str, entry: Entry) -> Exported:
     media_type = entry.content_type.split(";", 1)[0].strip()
     return Exported(path, file_name(path), media_type, entry.content_type, entry.headers)
@@ -229,7 +236,7 @@ def _up_to_date(
     wanted |= {file_name(old) for old, _new in redirects}
     if wanted != set(usable):
         return False
-    bodies = {file_name(old): redirect_page(app, settings.site.url + new) for old, new in redirects}
+    bodies = {file_name(old): _moved(app, old, new).body for old, new in redirects}
     extra = deploy_files(files, redirects, site_url=settings.site.url, root=str(out_dir))
     bodies |= extra
     return all(

@@ -19,11 +19,13 @@ from email.utils import format_datetime
 
 from feedsvc import urlmap
 from feedsvc.catalog import Catalog, Record
+from feedsvc.catalog.images import image_files
 from feedsvc.config.settings import Settings
 from feedsvc.documents.cards import card_for
 from feedsvc.documents.feed_info import rfc3339
 from feedsvc.documents.icons import icons_for
 from feedsvc.documents.scopes import PREVIEW_SIZE
+from feedsvc.export.list_digests import list_parts
 from feedsvc.fediverse.digests import fediverse_fingerprints
 from feedsvc.support.dates import iso_seconds
 from feedsvc.web.asset_files import exported_names
@@ -171,7 +173,8 @@ def fingerprints(catalog: Catalog, settings: Settings) -> dict[str, str]:
         found[urlmap.oembed(article.slug, "xml")] = article.oembed
         found[urlmap.card(article.slug, article.card)] = article.card
         if article.image is not None:  # named by its bytes: the name is the digest
-            found[urlmap.image(article.image)] = article.image
+            for name in image_files(catalog, article.image):  # the original and its copies
+                found[urlmap.image(name)] = name
     listed = _listed(scopes[1:])
     found[urlmap.FEEDS_PAGE] = _digest(listed)
     newest = max((a.updated for a in site.articles), default=changed)
@@ -186,8 +189,11 @@ def fingerprints(catalog: Catalog, settings: Settings) -> dict[str, str]:
         found[urlmap.icon(name)] = "constant"
     found[urlmap.FAVICON] = found[urlmap.APPLE_TOUCH_ICON] = "constant"
     aliases = catalog.aliases()
-    for old, new in aliases:
-        found[urlmap.article(old)] = _digest("redirect", urlmap.article(new))
+    for old_slug, new_slug in aliases:
+        for old, new in urlmap.article_redirects(old_slug, new_slug):
+            # A page redirects; a document at an old path is the current one (frozen.moved).
+            moved = new if old.endswith("/") else found[new]
+            found[old] = _digest("redirect", moved)
     # Live slugs are unique, so (old, current slug) pairs say whose old slugs they are.
     found[urlmap.RECORD] = _digest("record", catalog.identity(), ledger, aliases)
     if settings.fediverse:  # the read-only fediverse documents
@@ -216,23 +222,13 @@ def _sections_list(sections: Mapping[str, _Scope]) -> str:
 
 
 def _lists(
-    found: dict[str, str],
-    key: _Key,
-    scope: _Scope,
-    page_size: int,
-    *,
-    sections_shown: str,
+    found: dict[str, str], key: _Key, scope: _Scope, page_size: int, *, sections_shown: str
 ) -> None:
-    total = urlmap.pages(len(scope.articles), page_size)
-    for number in range(1, total + 1):
-        shown = scope.articles[(number - 1) * page_size : number * page_size]
-        if key == _SITE:  # the front page: the sections with their counts on page 1
-            extra: object = sections_shown if number == 1 else None
-        else:  # a section's (tag's, author's) page: its name and count
-            extra = (scope.name, len(scope.articles))
-        found[urlmap.listing(key[1], number, kind=key[0])] = _digest(
-            total, extra, [a.teaser for a in shown]
-        )
+    # The front page shows the site's sections with their counts, or the scope's count.
+    extra = sections_shown if key == _SITE else len(scope.articles)
+    teasers = zip(scope.places, (a.teaser for a in scope.articles), strict=True)
+    for path, parts in list_parts(*key, scope.name, extra, teasers, scope.slots, page_size):
+        found[path] = _digest(*parts)
 
 
 def _feeds(

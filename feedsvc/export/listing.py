@@ -24,7 +24,8 @@ def _articles(catalog: Catalog, site_title: str) -> Iterator[tuple[str, str]]:
 
 
 def site_paths(settings: Settings) -> tuple[list[str], list[tuple[str, str]]]:
-    """Return every path the site publishes, and (old path, new path) of renamed articles."""
+    """Return every path the site publishes, and (old path, new path) of what answers 301:
+    renamed articles, and page numbers whose articles the front page shows."""
     catalog = open_catalog(settings.database, readonly=True)
     try:
         scopes = [
@@ -54,7 +55,11 @@ def site_paths(settings: Settings) -> tuple[list[str], list[tuple[str, str]]]:
         if settings.fediverse:  # the read-only fediverse documents
             seqs = (seq for _record, seq, _section_seq in catalog.each_live())
             paths += urlmap.fediverse_paths(scopes, seqs, settings.page_size)
-        redirects = [urlmap.redirect(old, new) for old, new in catalog.aliases()]
+        redirects = [
+            pair for old, new in catalog.aliases() for pair in urlmap.article_redirects(old, new)
+        ]
+        for counts in scopes:  # page numbers whose blocks the front page shows
+            redirects += urlmap.list_redirects(counts, settings.page_size)
     finally:
         catalog.close()
     return paths, redirects

@@ -85,8 +85,9 @@ def headers_file(files: Sequence[Exported]) -> str:
 
 
 def redirects_file(redirects: Sequence[tuple[str, str]], site_url: str) -> str:
-    """Return a `_redirects` file: the 301s of renamed articles."""
-    lines = ["# Permanent redirects of renamed articles (written by `feedsvc build`)."]
+    """Return a `_redirects` file: the 301s of renamed articles and of page numbers whose
+    articles the front page shows."""
+    lines = ["# Permanent redirects (written by `feedsvc build`)."]
     lines += [f"{old} {site_url}{new} 301" for old, new in redirects]
     return "\n".join(lines) + "\n"
 

@@ -19,18 +19,28 @@ from feedsvc.urlmap.shapes import (
     card,
     embed,
     feed,
+    front_block,
     icon,
     image,
+    list_blocks,
     listing,
     oembed,
-    pages,
     sitemap_part,
     sitemap_parts,
     static,
     subscribe,
 )
 
-__all__ = ["ScopeCounts", "all_paths", "article_paths", "feed_paths", "list_paths"]
+__all__ = [
+    "ScopeCounts",
+    "all_paths",
+    "article_paths",
+    "article_redirects",
+    "feed_paths",
+    "list_paths",
+    "list_redirects",
+    "named_paths",
+]
 
 
 @dataclass(frozen=True, slots=True)
@@ -38,15 +48,26 @@ class ScopeCounts:
     """What the list of a scope's paths depends on."""
 
     section_slug: str | None
-    articles: int  # live articles (list pages)
-    slots: int  # archive places used (blocks)
+    articles: int  # live articles
+    slots: int  # places used (list pages' and archives' blocks)
     kind: str = "section"  # or "tag", "author" (with section_slug their slug)
 
 
 def list_paths(counts: ScopeCounts, page_size: int) -> Iterator[str]:
-    """Yield the paths of a scope's list pages."""
-    for number in range(1, pages(counts.articles, page_size) + 1):
+    """Yield the paths of a scope's list pages: its front page, then the numbered pages of the
+    blocks older than the front page shows (block n holds places (n-1)*size+1 .. n*size)."""
+    yield listing(counts.section_slug, kind=counts.kind)
+    for number in range(1, front_block(counts.slots, page_size)):
         yield listing(counts.section_slug, number, kind=counts.kind)
+
+
+def list_redirects(counts: ScopeCounts, page_size: int) -> Iterator[tuple[str, str]]:
+    """Yield (page path, front path) of the numbered pages whose blocks the front page shows:
+    they answer 301 to it, so that a page number ever published keeps answering."""
+    front = listing(counts.section_slug, kind=counts.kind)
+    last = max(1, list_blocks(counts.slots, page_size))
+    for number in range(front_block(counts.slots, page_size), last + 1):
+        yield listing(counts.section_slug, number, kind=counts.kind), front
 
 
 def feed_paths(counts: ScopeCounts, feed_size: int) -> Iterator[str]:
@@ -58,15 +79,21 @@ def feed_paths(counts: ScopeCounts, feed_size: int) -> Iterator[str]:
             yield feed(counts.section_slug, filename, block, kind=counts.kind)
 
 
+def named_paths(slug: str) -> tuple[str, ...]:
+    """Return the paths of an article that its slug alone names: its page, embed card and
+    oEmbed documents (the preview card's name holds a version too)."""
+    return (article(slug), embed(slug), oembed(slug, "json"), oembed(slug, "xml"))
+
+
 def article_paths(slug: str, card_version: str) -> tuple[str, ...]:
     """Return the paths one live article publishes."""
-    return (
-        article(slug),
-        embed(slug),
-        oembed(slug, "json"),
-        oembed(slug, "xml"),
-        card(slug, card_version),
-    )
+    return (*named_paths(slug), card(slug, card_version))
+
+
+def article_redirects(old_slug: str, new_slug: str) -> tuple[tuple[str, str], ...]:
+    """Return (old path, current path) of each URL a renamed article is known by: embedding
+    sites keep the embed card's and oEmbed documents' old URLs, not only the page's."""
+    return tuple(zip(named_paths(old_slug), named_paths(new_slug), strict=True))
 
 
 def all_paths(

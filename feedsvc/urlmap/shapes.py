@@ -71,6 +71,25 @@ def archive_blocks(slots: int, size: int) -> int:
     return -(-slots // size) if slots > size else 0
 
 
+def list_blocks(slots: int, size: int) -> int:
+    """Return how many fixed blocks of `size` places a scope's list pages are cut into."""
+    return -(-slots // size)
+
+
+def front_block(slots: int, size: int) -> int:
+    """Return the oldest block a scope's front page shows (1 while it has at most one block).
+
+    The front page shows the newest block, and the one before it while the newest is less
+    than half full: never near-empty, never much longer than a page. It moves only forward as
+    places are used (never back on a removal), so a numbered page never returns to the front.
+    """
+    blocks = list_blocks(slots, size)
+    if blocks <= 1:
+        return 1
+    used = slots - (blocks - 1) * size
+    return blocks - 1 if 2 * used < size else blocks
+
+
 def block_places(block: int, size: int) -> tuple[int, int]:
     """Return the first and last place (1-based, first-ingest order) of archive block `block`."""
     first = (block - 1) * size + 1
@@ -87,9 +106,9 @@ def sitemap_parts(entries: int) -> int:
     return -(-entries // SITEMAP_PART_SIZE) if entries > SITEMAP_PART_SIZE else 0
 
 
-def front(number: int = 1) -> str:
-    """Return the path of page `number` of the front page."""
-    return "/" if number == 1 else f"/page/{number}/"
+def front(number: int | None = None) -> str:
+    """Return the path of the front page, or of its numbered page `number` (1: the oldest)."""
+    return "/" if number is None else f"/page/{number}/"
 
 
 def scope_root(kind: str, slug: str) -> str:
@@ -102,15 +121,15 @@ def kind_of(folder: str) -> str:
     return next(kind for kind, name in SCOPE_FOLDERS.items() if name == folder)
 
 
-def section(slug: str, number: int = 1, *, kind: str = "section") -> str:
-    """Return the path of page `number` of a section's (tag's, author's) page."""
+def section(slug: str, number: int | None = None, *, kind: str = "section") -> str:
+    """Return the path of a section's (tag's, author's) page, or of its numbered page."""
     root = scope_root(kind, slug)
-    return root if number == 1 else f"{root}page/{number}/"
+    return root if number is None else f"{root}page/{number}/"
 
 
-def listing(section_slug: str | None, number: int = 1, *, kind: str = "section") -> str:
-    """Return the path of page `number` of the site's (None) or a section's (tag's, author's)
-    list."""
+def listing(section_slug: str | None, number: int | None = None, *, kind: str = "section") -> str:
+    """Return the path of the site's (None) or a section's (tag's, author's) front page, or of
+    its numbered page `number` (1: the oldest block)."""
     return front(number) if section_slug is None else section(section_slug, number, kind=kind)
 
 

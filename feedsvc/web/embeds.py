@@ -5,18 +5,19 @@ from __future__ import annotations
 import base64
 import hashlib
 
-from flask import Blueprint, Response, abort, request
+from flask import Blueprint, Response, abort, redirect, render_template, request
 from markupsafe import Markup
+from werkzeug.wrappers.response import Response as BaseResponse
 
 from feedsvc import urlmap
-from feedsvc.catalog import Record
+from feedsvc.catalog import Lookup, Record
 from feedsvc.documents.cards import CardStore, card_for
 from feedsvc.documents.entry_images import entry_image
-from feedsvc.documents.headers import ANY_ORIGIN, embed_csp
+from feedsvc.documents.headers import ANY_ORIGIN, embed_csp, error_kind
 from feedsvc.documents.oembed import Limits, article_slug, document, to_json, to_xml
 from feedsvc.errors import NotFound
 from feedsvc.urlmap import RULES
-from feedsvc.web.context import catalog, finish, page_context, settings
+from feedsvc.web.context import cache_control, catalog, finish, page_context, settings
 
 bp = Blueprint("embeds", __name__)
 
@@ -45,10 +46,35 @@ def _live(slug: str) -> Record:
     return found.record
 
 
+def _moved(path: str, *, framable: bool = False) -> BaseResponse:
+    """Answer 301 to the current URL of what an old slug named: sites that embedded a card or
+    stored an oEmbed document keep the old URL."""
+    response = redirect(settings().site.absolute(path), code=301)
+    response.headers["Cache-Control"] = cache_control("redirect")
+    if framable:  # never X-Frame-Options: DENY on the way to a card that may be framed
+        response.headers["Content-Security-Policy"] = embed_csp(_CSS_HASH)
+    return response
+
+
+def _current(slug: str) -> Lookup:
+    """Return what `slug` leads to; a withdrawn article answers 410 Gone."""
+    found = catalog().lookup(slug)
+    if found.redirect_to is None and found.record is None:
+        abort(410)
+    return found
+
+
 @bp.get(RULES["card"])
-def card(slug: str, version: str) -> Response:
-    """Serve an article's preview card; the version in the name makes it immutable."""
-    record = _live(slug)
+def card(slug: str, version: str) -> BaseResponse:
+    """Serve an article's preview card; the version in the name makes it immutable. An old
+    slug's card (of any version) redirects to the current card."""
+    found = _current(slug)
+    if found.redirect_to is not None:
+        record = _live(found.redirect_to)
+        current = card_for(record, settings().site.title).version
+        return _moved(urlmap.card(record.slug, current))
+    assert found.record is not None
+    record = found.record
     wanted = card_for(record, settings().site.title)
     if version != wanted.version:
         raise NotFound("card", version)
@@ -73,16 +99,26 @@ def _oembed(record: Record, fmt: str, limits: Limits) -> Response:
     return finish(response, "page", record.updated)
 
 
+def _oembed_document(slug: str, fmt: str) -> BaseResponse:
+    found = _current(slug)
+    if found.redirect_to is not None:
+        response = _moved(urlmap.oembed(found.redirect_to, fmt))
+        response.headers.set(*ANY_ORIGIN)  # fetch() follows a redirect that passes CORS
+        return response
+    assert found.record is not None
+    return _oembed(found.record, fmt, Limits())
+
+
 @bp.get(RULES["oembed_json"])
-def oembed_json(slug: str) -> Response:
+def oembed_json(slug: str) -> BaseResponse:
     """Serve the article's oEmbed document (JSON) at a static path."""
-    return _oembed(_live(slug), "json", Limits())
+    return _oembed_document(slug, "json")
 
 
 @bp.get(RULES["oembed_xml"])
-def oembed_xml(slug: str) -> Response:
+def oembed_xml(slug: str) -> BaseResponse:
     """Serve the article's oEmbed document (XML) at a static path."""
-    return _oembed(_live(slug), "xml", Limits())
+    return _oembed_document(slug, "xml")
 
 
 def _dimension(name: str) -> int | None:
@@ -116,12 +152,19 @@ def oembed() -> Response:
 
 
 @bp.get(RULES["embed"])
-def embed(slug: str) -> Response:
-    """Serve a compact card of the article, framable by any site, with no script."""
-    from flask import render_template
-
-    record = _live(slug)
-    html = render_template("embed.html", record=record, css=EMBED_CSS, **page_context())
-    response = Response(html, mimetype="text/html")
+def embed(slug: str) -> BaseResponse:
+    """Serve a compact card of the article, framable by any site, with no script. An old slug
+    redirects to the current card; a withdrawn article's card says so (410), still framable:
+    a site that embedded it shows a card, never a broken frame."""
+    found = catalog().lookup(slug)
+    if found.redirect_to is not None:
+        return _moved(urlmap.embed(found.redirect_to), framable=True)
+    if found.record is None:
+        html = render_template("embed_gone.html", css=EMBED_CSS, **page_context())
+        response = Response(html, status=410, mimetype="text/html")
+        response.headers["Cache-Control"] = cache_control(error_kind(410))
+    else:
+        html = render_template("embed.html", record=found.record, css=EMBED_CSS, **page_context())
+        response = finish(Response(html, mimetype="text/html"), "page", found.record.updated)
     response.headers["Content-Security-Policy"] = embed_csp(_CSS_HASH)
-    return finish(response, "page", record.updated)
+    return response

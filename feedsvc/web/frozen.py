@@ -67,3 +67,14 @@ class Client:
 def redirect_page(app: WebApp, target: str) -> bytes:
     """Return the page a static host serves for an old slug: it redirects to `target`."""
     return app.jinja_env.get_template("redirect.html").render(target=target).encode("utf-8")
+
+
+def moved(app: WebApp, old: str, new: str) -> Answer:
+    """Return what a static host serves at `old`, which answers 301 to `new` on the server: a
+    page that redirects for a page (a folder path), else the app's answer for `new` itself (an
+    oEmbed consumer reads JSON or XML, never a page that redirects)."""
+    if not old.endswith("/"):
+        return Client(app).get(new)
+    html = "text/html; charset=utf-8"
+    body = redirect_page(app, settings_of(app).site.url + new)
+    return Answer(200, "200 OK", body, "text/html", html, ())

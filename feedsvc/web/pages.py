@@ -14,6 +14,7 @@ from feedsvc.catalog import Record
 from feedsvc.catalog.members import wanted
 from feedsvc.documents.entry_images import EntryImage, entry_image
 from feedsvc.documents.feeds import FORMATS
+from feedsvc.documents.listing import Moved, list_page
 from feedsvc.documents.scopes import Scope
 from feedsvc.support.dates import human_date, iso_seconds
 from feedsvc.urlmap import RULES
@@ -53,63 +54,46 @@ def _permanent(path: str) -> BaseResponse:
     return response
 
 
-def _listing(scope: Scope, number: int) -> Response:
-    """Render page `number` of a scope's articles, newest first."""
-    size = settings().page_size
-    total = catalog().count(section_slug=scope.section_slug, member=scope.member)
-    pages = urlmap.pages(total, size)
-    if not 1 <= number <= pages:
-        abort(404)
-    records = catalog().latest(
-        size, (number - 1) * size, section_slug=scope.section_slug, member=scope.member
-    )
-
-    def page_path(n: int) -> str:
-        return urlmap.listing(scope.slug, n, kind=scope.kind)
-
-    pager: dict[str, Any] = {
-        "number": number,
-        "pages": pages,
-        "prev": page_path(number - 1) if number > 1 else None,
-        "next": page_path(number + 1) if number < pages else None,
-        "path": page_path(number),
-    }
+def _listing(scope: Scope, number: int | None = None) -> BaseResponse:
+    """Render the front page (`number` None) or page `number` of a scope's articles."""
+    page = list_page(publication(), scope, number)
+    if isinstance(page, Moved):
+        return _permanent(page.path)
     template = "section.html" if scope.section else "index.html"
     html = render_template(
         template,
-        records=records,
+        records=page.records,
         scope=scope,
         section=scope.section,
-        pager=pager,
-        sections=catalog().sections() if scope.section is None else [],
+        pager=page,
+        sections=catalog().sections() if scope.section is None and page.front else [],
         **page_context(scope),
     )
-    return _page(html, _newest(records) or catalog().changed())
+    return _page(html, _newest(page.records) or catalog().changed())
 
 
 @bp.get(RULES["front"])
-def index() -> Response:
+def index() -> BaseResponse:
     """Show the newest articles and the sections."""
-    return _listing(Scope(), 1)
+    return _listing(Scope())
 
 
 @bp.get(RULES["front_page"])
 def index_page(number: int) -> BaseResponse:
     """Show an older page of articles."""
-    return _permanent(urlmap.front()) if number == 1 else _listing(Scope(), number)
+    return _listing(Scope(), number)
 
 
 @bp.get(RULES["section"])
-def section(slug: str) -> Response:
+def section(slug: str) -> BaseResponse:
     """Show the newest articles of one section."""
-    return _listing(publication().scope(slug), 1)
+    return _listing(publication().scope(slug))
 
 
 @bp.get(RULES["section_page"])
 def section_page(slug: str, number: int) -> BaseResponse:
     """Show an older page of one section."""
-    scope = publication().scope(slug)
-    return _permanent(scope.page_path) if number == 1 else _listing(scope, number)
+    return _listing(publication().scope(slug), number)
 
 
 def _jsonld(record: Record, url: str, image: EntryImage) -> dict[str, Any]:
@@ -143,16 +127,15 @@ def _jsonld(record: Record, url: str, image: EntryImage) -> dict[str, Any]:
 
 
 @bp.get(RULES["member"])
-def member(folder: str, slug: str) -> Response:
+def member(folder: str, slug: str) -> BaseResponse:
     """Show the newest articles of one tag or author."""
-    return _listing(publication().member_scope(urlmap.kind_of(folder), slug), 1)
+    return _listing(publication().member_scope(urlmap.kind_of(folder), slug))
 
 
 @bp.get(RULES["member_page"])
 def member_page(folder: str, slug: str, number: int) -> BaseResponse:
     """Show an older page of one tag or author."""
-    scope = publication().member_scope(urlmap.kind_of(folder), slug)
-    return _permanent(scope.page_path) if number == 1 else _listing(scope, number)
+    return _listing(publication().member_scope(urlmap.kind_of(folder), slug), number)
 
 
 @bp.get(RULES["article"])

@@ -5,6 +5,7 @@ author from the article. Read back with feedparser, reader, extruct and lxml."""
 from __future__ import annotations
 
 import json
+import re
 from dataclasses import replace
 from datetime import timedelta
 from email.utils import parsedate_to_datetime
@@ -19,7 +20,7 @@ from lxml import etree, html
 from feedsvc.articles.text_format import SUMMARY_CHARS, bounded_summary
 from feedsvc.catalog import Catalog, Tombstone
 from feedsvc.documents.feeds import build_atom, build_rss
-from tests.conftest import T0, run_ingest
+from tests.conftest import SITE_URL, T0, run_ingest
 from tests.documents.test_feeds import RECORDS, info, record
 
 AT = "{http://purl.org/atompub/tombstones/1.0}"
@@ -128,22 +129,53 @@ def test_one_summary_in_feeds_pages_and_embeds(
     assert summary in embed.text_content()
 
 
+def validator_warnings(body: bytes) -> list[str]:
+    """Return the plain-text elements the W3C feed validator's RSS Profile heuristics warn
+    about (CharacterData, ContainsUndeclaredHTML), restated from its nonhtml check: decoded
+    text holding "<" + a letter or "/", "&#", or an HTML entity name after "&", on lines with
+    no hexadecimal reference ("&#x")."""
+    from html.entities import name2codepoint
+
+    warned = []
+    lines = body.decode("utf-8").split("\n")
+    for element in etree.fromstring(body).iter("{*}title", "title", "{*}name", "{*}creator"):
+        text = element.text or ""
+        names = re.findall(r"&(#?\w+)", text)
+        entity = any(n in name2codepoint or n == "apos" or not n.isalpha() for n in names)
+        if (entity or re.search(r"&#[x0-9]|<[/a-zA-Z]", text)) and "&#x" not in lines[
+            element.sourceline - 1
+        ]:
+            warned.append(text)
+    return warned
+
+
+ORDINARY = "Tom & Jerry: R&D, x < y && y > z"
+
+
 @pytest.mark.parametrize("build", [build_atom, build_rss])
-def test_plain_text_reads_back_and_uses_hex_references(build: object) -> None:
-    records = [record(1, title=TRICKY, paragraphs=(TRICKY, "More."))]
+def test_plain_text_is_escaped_the_ordinary_way_and_markup_the_validators_way(
+    build: object,
+) -> None:
+    records = [
+        record(2, title=ORDINARY, paragraphs=(ORDINARY, "More.")),
+        record(1, title=TRICKY, paragraphs=(TRICKY, "More.")),
+    ]
     body = build(info(), records)  # type: ignore[operator]
-    assert b"&amp;" not in body  # the validator's CharacterData
-    assert b"&lt;" not in body
-    assert b"&#x26;" in body
-    assert b"&#x3C;" in body
+    # "&amp;" and "&lt;", which every client decodes (some decode "&#x26;" in no field).
+    assert b"<title>Tom &amp; Jerry: R&amp;D, x &lt; y &amp;&amp; y &gt; z</title>" in body
+    # Text that looks like markup keeps hexadecimal references on its line.
+    assert b"<title>Tom &#x26; Jerry: R&#x26;D, x &#x3C; y, use &#x3C;b&gt; for bold" in body
+    assert validator_warnings(body) == []
     parsed = feedparser.parse(body)
     assert not parsed.bozo
-    assert parsed.entries[0].title == TRICKY
+    assert [e.title for e in parsed.entries] == [ORDINARY, TRICKY]
     root = etree.fromstring(body)
     texts = [el.text for el in root.iter() if el.text and el.text.startswith("Tom")]
-    assert TRICKY in texts  # XML readers (reader, newsboat) get the very same title
-    if build is build_atom:  # RSS <description> is HTML: the escaped text (as before)
-        assert parsed.entries[0].summary == TRICKY
+    assert ORDINARY in texts  # XML readers (reader, newsboat) get the very same titles
+    assert TRICKY in texts
+    # The summary is HTML in both formats (RSS <description>, Atom summary type="html").
+    assert parsed.entries[0].summary_detail.type == "text/html"
+    assert html.fromstring(parsed.entries[0].summary).text_content() == ORDINARY
 
 
 def test_oembed_author_is_the_articles(client: FlaskClient, catalog: Catalog, seeds: Path) -> None:
@@ -155,3 +187,7 @@ def test_oembed_author_is_the_articles(client: FlaskClient, catalog: Catalog, se
         doc = client.get(path).get_json()
         expected = "Jane Doe" if "jane" in path else "feedsvc newsroom"
         assert doc["author_name"] == expected
+        # The author's own page when the article names one; the site is the newsroom's.
+        page = f"{SITE_URL}/authors/jane-doe/" if "jane" in path else f"{SITE_URL}/"
+        assert doc["author_url"] == page
+        assert client.get(page.removeprefix(SITE_URL)).status_code == 200

@@ -16,9 +16,7 @@ from PIL import Image
 
 from feedsvc.catalog import Catalog
 from feedsvc.documents.cards import Card, drawable, render_card
-from feedsvc.web.app import create_app
 from tests.conftest import SITE_URL, T0, run_ingest, start_server, stop_server, write_article
-from tests.corpus import write_corpus
 
 SEED_SLUG = "iranian-top-diplomat-meets-syrian-counterpart-pm-in-damascus"
 SEED_URL = f"{SITE_URL}/articles/{SEED_SLUG}/"
@@ -125,13 +123,16 @@ def test_preview_card_is_a_1200x630_png_cached_forever(
     cards = list((tmp_path / "instance" / "cards").glob("*.png"))
     assert len(cards) == 1
     assert cards[0].read_bytes() == response.data  # made once, kept on disk for every worker
-    # A new title is a new picture at a new address; the old address is gone.
+    # A new title is a new picture at a new address; the old address leads there (sites that
+    # showed the card keep its URL), and a version that never was is not found.
     write_article(seeds, "000_5633a81924f3da7a", "World News", "A different title", "Text.")
     run_ingest(catalog, seeds, now=T0.replace(hour=12))
-    assert client.get(image_url.removeprefix(SITE_URL)).status_code == 404
     new_url = metadata(client, "/articles/a-different-title/")["og"]["og:image"]
     assert new_url != image_url
+    old = client.get(image_url.removeprefix(SITE_URL))
+    assert (old.status_code, old.headers["Location"]) == (301, new_url)
     assert client.get(new_url.removeprefix(SITE_URL)).status_code == 200
+    assert client.get("/articles/a-different-title/card.0123456789ab.png").status_code == 404
 
 
 def test_card_drawing_never_shows_missing_glyphs() -> None:
@@ -250,46 +251,6 @@ def test_embed_card(client: FlaskClient) -> None:
     assert "noopener" in link.get("rel")
     assert page.xpath("string(//p[@class='meta'])").startswith("World News")
     assert page.xpath("//time/@datetime") == ["2024-03-01T09:30:00Z"]
-
-
-@pytest.fixture
-def paged_app(tmp_path: Path) -> Flask:
-    from feedsvc.catalog import open_catalog
-
-    seeds = tmp_path / "paged"
-    write_corpus(seeds, 45)
-    database = tmp_path / "paged.sqlite3"
-    catalog = open_catalog(database, create=True)
-    run_ingest(catalog, seeds)
-    catalog.close()
-    return create_app(
-        {"SEEDS_DIR": seeds, "DATABASE": database, "SITE_URL": SITE_URL, "PAGE_SIZE": 20}
-    )
-
-
-def test_front_and_section_pages_are_paged(paged_app: Flask) -> None:
-    client = paged_app.test_client()
-    first = html.fromstring(client.get("/").data)
-    assert len(first.xpath("//main//article")) == 20
-    assert first.xpath("//a[@rel='next']/@href") == [f"{SITE_URL}/page/2/"]
-    third = html.fromstring(client.get("/page/3/").data)
-    assert len(third.xpath("//main//article")) == 5
-    assert third.xpath("//a[@rel='prev']/@href") == [f"{SITE_URL}/page/2/"]
-    assert third.xpath("//a[@rel='next']") == []
-    titles = [
-        a
-        for n in (1, 2, 3)
-        for a in html.fromstring(client.get("/" if n == 1 else f"/page/{n}/").data).xpath(
-            "//main//article//h2/a/text()"
-        )
-    ]
-    assert len(titles) == len(set(titles)) == 45
-    assert client.get("/page/1/").status_code == 301
-    assert client.get("/page/4/").status_code == 404
-    assert client.get("/page/0/").status_code == 404
-    section = html.fromstring(client.get("/sections/science/").data)
-    assert len(section.xpath("//main//article")) == 11
-    assert client.get("/sections/science/page/2/").status_code == 404
 
 
 @pytest.mark.slow

@@ -202,7 +202,8 @@ def test_json_feed_matches_the_atom_feed(client: FlaskClient) -> None:
     for entry, content, item in zip(atom.entries, contents, items, strict=True):
         assert (item["id"], item["title"], item["url"]) == (entry.id, entry.title, entry.link)
         assert item["content_html"] == content
-        assert item["summary"] == entry.summary
+        # JSON Feed's summary is plain text; Atom's is that text as HTML.
+        assert item["summary"] == html.fromstring(entry.summary).text_content()
         assert item["tags"] == [entry.tags[0].term]
         assert item["date_published"] == entry.published
         assert item["date_modified"] == entry.updated
@@ -212,7 +213,8 @@ def test_json_feed_matches_the_atom_feed(client: FlaskClient) -> None:
 def test_section_pages_and_discovery(client: FlaskClient) -> None:
     page = html.fromstring(client.get("/sections/economie-societe/").data)
     assert page.xpath("//h1/text()") == ["Économie & Société"]
-    assert len(page.xpath("//main//article")) == SIZE
+    # The newest block, and the one before it while the newest is less than half full.
+    assert SIZE // 2 <= len(page.xpath("//main//article")) < SIZE + SIZE // 2
     alternates = page.xpath("//link[@rel='alternate']/@href")
     assert alternates == [
         f"{SITE_URL}/feeds/atom.xml",

@@ -28,6 +28,10 @@ function imageOf(raw) {
   return null;
 }
 
+function textOf(value) {
+  return value !== null && typeof value === "object" ? value["#text"] : value;
+}
+
 const results = [];
 for (const file of process.argv.slice(2)) {
   const text = readFileSync(file, "utf8");
@@ -39,7 +43,14 @@ for (const file of process.argv.slice(2)) {
     extractor: {
       title: extracted.title,
       link: extracted.link,
-      entries: extracted.entries.map((e) => ({ title: e.title, link: e.link, image: imageOf(e.raw) })),
+      entries: extracted.entries.map((e) => ({
+        title: e.title,
+        link: e.link,
+        image: imageOf(e.raw),
+        description: e.description,
+        // The title as fast-xml-parser (which the extractor parses with) left it in the entry.
+        rawTitle: e.raw ? textOf(e.raw.title) : null,
+      })),
     },
   };
   if (!file.endsWith(".json")) {

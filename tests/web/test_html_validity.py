@@ -17,7 +17,7 @@ pytestmark = [pytest.mark.external]
 
 PAGES = {
     "front": "/",
-    "front-page-2": "/page/2/",
+    "front-page-1": "/page/1/",  # the oldest block: a numbered page, not the front page
     "section": "/sections/science/",
     "article": "/articles/story-7-economie-societe-update/",
     "hostile-article": "/articles/evil-script-alert-1-script-quoted-b-bold-b/",
@@ -30,6 +30,7 @@ PAGES = {
     "tagged-article": "/articles/heat-record/",
     "not-found": "/articles/nothing-here/",
     "gone": "/articles/story-1-business-update/",
+    "gone-embed": "/articles/story-1-business-update/embed/",
 }
 
 
