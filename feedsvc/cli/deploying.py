@@ -44,6 +44,12 @@ def _print_dry_run(report: DeployReport, max_deletes: int) -> None:
     help="Refuse to deploy when more objects than this would be deleted.",
 )
 @click.option(
+    "--verify",
+    is_flag=True,
+    help="List the target and repair what differs (objects missing, changed or extra) instead "
+    "of trusting this machine's record of the last deploy.",
+)
+@click.option(
     "--build/--no-build",
     "rebuild",
     default=True,
@@ -57,6 +63,7 @@ def deploy(
     endpoint_url: str | None,
     dry_run: bool,
     max_deletes: int,
+    verify: bool,
     rebuild: bool,
     adopt: bool,
 ) -> None:
@@ -66,6 +73,10 @@ def deploy(
     Only what changed is sent, with the headers the server sends (Content-Type, Cache-Control)
     and old slugs as redirects, in the order of publication (what is linked to before what
     links to it); deletions come last. Credentials come from boto3's usual chain.
+
+    What this machine sent last time is trusted while TARGET's marker names that deploy; when
+    another machine deployed since, when there is no record here, or with --verify, TARGET is
+    listed and what differs is repaired.
 
     Before the ingest, TARGET's deployed record (feedsvc-record.json) is read: articles the
     catalog lacks keep the ids and dates it gave them, so a fresh machine (a CI runner, no
@@ -99,10 +110,16 @@ def deploy(
                 max_deletes=max_deletes,
                 progress=bar.update,
                 on_total=total,
+                verify=verify,
             )
     else:
         report = send(
-            export_dir, target, endpoint_url=endpoint_url, dry_run=dry_run, max_deletes=max_deletes
+            export_dir,
+            target,
+            endpoint_url=endpoint_url,
+            dry_run=dry_run,
+            max_deletes=max_deletes,
+            verify=verify,
         )
     sent = f"{report.sent} objects ({report.count('redirect')} redirects)"
     if dry_run:
@@ -115,5 +132,5 @@ def deploy(
         click.echo(
             f"deployed {export_dir} to {report.target}: sent {sent}, deleted {report.deleted}, "
             f"{report.unchanged} unchanged, {report.bytes / 1_048_576:.1f} MiB, "
-            f"{report.seconds:.1f} s"
+            f"{report.seconds:.1f} s" + (" (target listed)" if report.verified else "")
         )

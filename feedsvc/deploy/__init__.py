@@ -1,29 +1,35 @@
 """Deploy: send a static export to where readers fetch it, an S3-compatible bucket
 (`s3://BUCKET[/PREFIX]`) or a folder, with the headers the server sends.
 
-Only what changed is sent (plan.py compares the export's manifest with the target and the
-state the last deploy left there, state.py), in the order of publication: what others link
-to first, then lists and feeds, then sitemaps, OPML and robots.txt; deletions last, and only
-after everything else was sent. A deploy that was interrupted is completed by running it
-again. One deploy or build of an export at a time (the export's lock).
+Only what changed is sent (plan.py compares the export's manifest with what the target
+holds), in the order of publication: what others link to first, then lists and feeds, then
+sitemaps, OPML and robots.txt; deletions last, and only after everything else was sent. A
+deploy that was interrupted is completed by running it again. One deploy or build of an
+export at a time (the export's lock).
+
+What the target holds is what this machine sent there (ledger.py) while the target's marker
+names this machine's last deploy: then a deploy reads one small object and compares the
+export's manifest with its own record, and costs what changed. Otherwise (no record here,
+another machine deployed since, or `verify`) it lists the target and repairs what differs:
+objects missing, changed or left over.
 """
 
 from __future__ import annotations
 
 import importlib.util
 import time
-from collections.abc import Callable
-from concurrent.futures import Future, ThreadPoolExecutor, as_completed
+from collections.abc import Callable, Collection, Mapping
 from dataclasses import dataclass
-from itertools import groupby
 from pathlib import Path
 from typing import Literal
 
 from feedsvc.deploy.folder import FolderTarget
-from feedsvc.deploy.plan import STAGES, Item, Plan, Target, make_plan, wanted
-from feedsvc.deploy.state import SentObject
+from feedsvc.deploy.ledger import FOLD_AT, folder_for, keep, open_ledger
+from feedsvc.deploy.plan import STAGES, Plan, Target, export_digest, make_plan, wanted
+from feedsvc.deploy.sending import CONNECTIONS, apply
+from feedsvc.deploy.state import MARKER_LIMIT, MARKER_NAME, SentObject, decode_marker
 from feedsvc.errors import DeployError, MissingExtra
-from feedsvc.export.manifest import load
+from feedsvc.export.manifest import Entry, load
 from feedsvc.export.tree import LOCK_WAIT, exclusive
 
 __all__ = [
@@ -39,7 +45,11 @@ __all__ = [
 # Deletions a deploy makes without being told it may: far above what a day's news removes (an
 # article is five objects), far below what a wrong target or export would (all of it).
 MAX_DELETES = 1000
-CONNECTIONS = 8  # requests in flight to a bucket
+# Objects sent after which a deploy that need not share its state (continuous publishing)
+# writes the target's copy anyway: another machine starts from it, and resends what it lacks.
+SHARE_AFTER = 2000
+_S3_TARGETS: dict[tuple[str, str | None], Target] = {}
+_UNKNOWN = SentObject("", "")  # an object whose bytes are unknown: it is sent or deleted
 S3_SCHEME = "s3://"  # deploy/s3.py's targets (imported only for them: boto3 is an extra)
 
 
@@ -61,6 +71,7 @@ class DeployReport:
     bytes: int  # sent
     seconds: float
     dry_run: bool = False
+    verified: bool = False  # the target was listed (not trusted from this machine's record)
 
     def count(self, action: str) -> int:
         """Return how many changes of one kind (put, redirect, delete) the deploy makes."""
@@ -92,7 +103,12 @@ def open_target(target: str, export_dir: Path, *, endpoint_url: str | None = Non
             if exc.name not in ("boto3", "botocore"):
                 raise
             raise MissingExtra("deploying to s3://", "boto3", "s3") from None
-        return S3Target(target, endpoint_url=endpoint_url, connections=CONNECTIONS)
+        # One client per bucket and endpoint in a process: making one costs ~0.2 s, more
+        # than continuous publishing spends sending a change.
+        key = (target, endpoint_url)
+        if key not in _S3_TARGETS:
+            _S3_TARGETS[key] = S3Target(target, endpoint_url=endpoint_url, connections=CONNECTIONS)
+        return _S3_TARGETS[key]
     if "://" in target:
         raise DeployError(target, "is neither s3://BUCKET[/PREFIX] nor a folder")
     return FolderTarget(Path(target), export_dir)
@@ -101,33 +117,6 @@ def open_target(target: str, export_dir: Path, *, endpoint_url: str | None = Non
 def _changes(plan: Plan) -> tuple[DeployAction, ...]:
     puts = [DeployAction("redirect" if i.redirect else "put", i.key) for i in plan.puts]
     return (*puts, *(DeployAction("delete", key) for key in plan.deletes))
-
-
-def _send(
-    plan: Plan,
-    target: Target,
-    records: dict[str, SentObject],
-    progress: Callable[[int], None] | None,
-) -> int:
-    """Send the puts stage by stage, each whole before the next starts, and save the state
-    between stages (so that running an interrupted deploy again resends little)."""
-    sent = 0
-    stages = [list(group) for _stage, group in groupby(plan.puts, key=lambda i: i.stage)]
-    pool = ThreadPoolExecutor(CONNECTIONS, thread_name_prefix="deploy")
-    try:
-        for number, group in enumerate(stages):
-            if number:
-                target.save_state(records)
-            futures: dict[Future[SentObject], Item] = {pool.submit(target.put, i): i for i in group}
-            for future in as_completed(futures):
-                item = futures[future]
-                records[item.key] = future.result()  # the first failure stops the deploy
-                sent += item.size
-                if progress is not None:
-                    progress(1)
-    finally:
-        pool.shutdown(wait=True, cancel_futures=True)
-    return sent
 
 
 def deploy(
@@ -139,7 +128,11 @@ def deploy(
     max_deletes: int = MAX_DELETES,
     progress: Callable[[int], None] | None = None,
     on_total: Callable[[int], None] | None = None,
-    verify: bool = True,
+    verify: bool = False,
+    share: bool = True,
+    state_dir: Path | None = None,
+    changed: Mapping[str, Entry] | None = None,
+    removed: Collection[str] = (),
 ) -> DeployReport:
     """Send what changed in the export in `export_dir` to `target`; return what was done.
 
@@ -148,27 +141,47 @@ def deploy(
     `max_deletes` objects would be deleted. `progress` is called with the number of changes
     made, after `on_total` was told how many there are.
 
-    The target is listed (a bucket's ETags, a folder's files) to check what the last deploy
-    left there; `verify=False` trusts that deploy's record instead, which is right while
-    feedsvc is the only writer (continuous publishing) and saves the listing: about a second
-    per 10,000 objects.
+    This machine's record of the target (kept in `state_dir`, by default beside the export) is
+    trusted while the target's marker names its last deploy; `verify` lists the target
+    anyway (about a second per 1,000 objects) and repairs what another hand changed. `share`
+    writes the target's copy of the state after a change (continuous publishing writes it
+    every SHARE_AFTER changes only: its size grows with the site).
+
+    `changed` (the manifest entries of the files the export wrote since this target was last
+    deployed, a precompressed copy with the file it compresses) and `removed` (the files it
+    no longer has) spare a deploy trusting its record the reading of the whole manifest.
     """
     started = time.perf_counter()
     export_dir = export_dir.resolve()
     destination = open_target(target, export_dir, endpoint_url=endpoint_url)
     with exclusive(export_dir, LOCK_WAIT):  # no build swaps the export while it is read
-        manifest = load(export_dir)
-        if manifest is None:
-            raise DeployError(
-                target,
-                f"{export_dir} holds no export with a manifest (run `feedsvc build {export_dir}`)",
+        ledger = open_ledger(state_dir or folder_for(export_dir), target, endpoint_url)
+        marker = decode_marker(destination.read(MARKER_NAME, MARKER_LIMIT))
+        trusted = not verify and ledger.token is not None and marker == ledger.token
+        level = export_digest(export_dir)
+        if trusted and level is not None and ledger.level == level:
+            # The target holds this very export, as far as this machine knows: done.
+            return DeployReport(target, (), len(ledger.records), 0, _since(started), dry_run)
+        files = changed if trusted and changed is not None else _manifest(export_dir, target)
+        shared: dict[str, SentObject] = {}
+        if trusted:
+            state = ledger.records
+            items, same = wanted(export_dir, files, state)
+            gone = None if files is not changed else frozenset(removed) - files.keys()
+            plan = make_plan(
+                destination.select(items), destination, state, trusted=True, same=same, gone=gone
             )
-        items = destination.select(wanted(export_dir, manifest))
-        state = destination.load_state()
-        trusted = not verify and bool(state)
-        if not trusted:
+        else:
+            items, same = wanted(export_dir, files)
+            items = destination.select(items)
+            # Records say with which headers objects were sent, and are checked against a
+            # listing. The target's copy may be older than this machine's record (continuous
+            # publishing writes it now and then); it wins once another machine deployed.
+            shared = destination.load_state()
+            mine = ledger.token is not None and marker == ledger.token
+            state = shared | ledger.records if mine else ledger.records | shared
             destination.scan([item.key for item in items])
-        plan = make_plan(items, destination, state, trusted=trusted)
+            plan = make_plan(items, destination, state)
         if len(plan.deletes) > max_deletes and not dry_run:
             raise DeployError(
                 target,
@@ -181,23 +194,42 @@ def deploy(
         if not dry_run:
             if on_total is not None:
                 on_total(len(changes))
-            # What the target holds now: kept as it is, or as the last deploy sent it.
-            records = {key: state[key] for key in plan.present if key in state}
-            records.update(plan.keep)
-            sent = _send(plan, destination, records, progress)
-            if plan.deletes:
-                destination.delete(plan.deletes)
-                for key in plan.deletes:
-                    records.pop(key, None)
-                if progress is not None:
-                    progress(len(plan.deletes))
-            if records != state:
-                destination.save_state(records)
+            if not trusted:
+                # What the listing showed: objects as they should be, and others, whose
+                # records match nothing, so that a deploy stopped before it put or deleted
+                # them leaves the next one to do it even while trusting this record.
+                other = dict.fromkeys(plan.present - plan.keep.keys(), _UNKNOWN)
+                ledger.replace(marker, other | plan.keep)
+            sent = apply(plan, destination, ledger, progress, marker=marker)
+            stale = changes or (not trusted and ledger.records != shared)
+            if stale and (share or not trusted or ledger.unshared >= SHARE_AFTER):
+                destination.save_state(ledger.records)
+                ledger.shared()
+            if level is not None:
+                ledger.levelled(level)
+            if ledger.lines >= FOLD_AT:
+                ledger.fold()
+            keep(ledger)
     return DeployReport(
         target=target,
         changes=changes,
-        unchanged=len(plan.keep),
+        unchanged=plan.unchanged,
         bytes=sent,
-        seconds=time.perf_counter() - started,
+        seconds=_since(started),
         dry_run=dry_run,
+        verified=not trusted,
     )
+
+
+def _since(started: float) -> float:
+    return time.perf_counter() - started
+
+
+def _manifest(export_dir: Path, target: str) -> Mapping[str, Entry]:
+    manifest = load(export_dir)
+    if manifest is None:
+        raise DeployError(
+            target,
+            f"{export_dir} holds no export with a manifest (run `feedsvc build {export_dir}`)",
+        )
+    return manifest.files

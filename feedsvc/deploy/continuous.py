@@ -82,7 +82,9 @@ class Publisher:
                 self.target,
                 endpoint_url=self.settings.s3_endpoint,
                 progress=lambda _n: beat(),
-                verify=False,  # the writer is the only one deploying: trust the last record
+                # A change costs what it changes: the target's copy of the state (as large
+                # as the site) is written every deploy.SHARE_AFTER objects, not each time.
+                share=False,
             )
         except FeedsvcError as exc:
             self.failures += 1

@@ -19,7 +19,7 @@ from dataclasses import replace
 from pathlib import Path
 
 from feedsvc.deploy.plan import Item
-from feedsvc.deploy.state import STATE_NAME, SentObject, decode, encode
+from feedsvc.deploy.state import MARKER_NAME, STATE_NAME, SentObject, decode, encode, encode_marker
 from feedsvc.errors import DeployError
 
 _PART = ".feedsvc-part-"  # temporary files: `.<name>.feedsvc-part-<pid>-<thread>`
@@ -131,6 +131,10 @@ class FolderTarget:
     def save_state(self, records: dict[str, SentObject]) -> None:
         """Store the state in the folder, as a dot file like the export's manifest."""
         self._write(STATE_NAME, encode(records))
+
+    def save_marker(self, token: str) -> None:
+        """Store the marker naming the deploy `token` in the folder, as a dot file."""
+        self._write(MARKER_NAME, encode_marker(token))
 
     def put(self, item: Item) -> SentObject:
         """Copy one file into place, atomically."""

@@ -11,16 +11,17 @@ describes all of it, comes after everything it describes; deletions come last.
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
-from pathlib import Path, PurePosixPath
+from functools import lru_cache
+from pathlib import Path
 from typing import Protocol
 
 from feedsvc import urlmap
 from feedsvc.deploy.state import Meta, SentObject
 from feedsvc.documents.headers import CACHE_CONTROL
 from feedsvc.errors import DeployError
-from feedsvc.export.manifest import Entry, Manifest
+from feedsvc.export.manifest import NAME, Entry
 
 # Stages of publication, in order; each is sent whole before the next one starts.
 STAGES = (
@@ -118,10 +119,33 @@ def read_redirects(export_dir: Path) -> dict[str, str]:
     return found
 
 
+def export_digest(export_dir: Path) -> str | None:
+    """Return a digest of what a deploy sends from an export: its manifest (every file's MD5
+    and headers) and its redirects; reading them whole costs far less than parsing them.
+    None when there is no manifest."""
+    digest = hashlib.sha256()
+    for name in (NAME, "_redirects"):
+        try:
+            digest.update((export_dir / name).read_bytes())
+        except FileNotFoundError:
+            if name == NAME:
+                return None
+            digest.update(b"\0none")
+        except OSError as exc:
+            raise DeployError(str(export_dir / name), f"cannot be read: {exc.strerror}") from None
+        digest.update(b"\0")
+    return digest.hexdigest()
+
+
 def object_meta(entry: Entry, redirect: str | None = None) -> Meta:
     """Return what object storage can keep of the headers the server sends for a file."""
-    headers = {name.lower(): value for name, value in entry.headers}
-    meta = {"ContentType": entry.content_type}
+    return _meta(entry.content_type, entry.headers, redirect)
+
+
+@lru_cache(maxsize=4096)  # a few sets of headers for tens of thousands of files
+def _meta(content_type: str, pairs: tuple[tuple[str, str], ...], redirect: str | None) -> Meta:
+    headers = {name.lower(): value for name, value in pairs}
+    meta = {"ContentType": content_type}
     # An old slug is answered with a 301, and the server gives a 301 its own lifetime.
     cache = CACHE_CONTROL["redirect"] if redirect else headers.get("cache-control")
     if cache:
@@ -133,15 +157,28 @@ def object_meta(entry: Entry, redirect: str | None = None) -> Meta:
     return tuple(sorted(meta.items()))
 
 
-def wanted(export_dir: Path, manifest: Manifest) -> list[Item]:
-    """Return every file of the export (dot files aside) as an item to deploy."""
+def wanted(
+    export_dir: Path, files: Mapping[str, Entry], state: dict[str, SentObject] | None = None
+) -> tuple[list[Item], frozenset[str]]:
+    """Return the files of the export (its manifest's entries, dot files aside) as items to
+    deploy, and the names of those left out because `state` says the target holds them as they
+    are (their bytes and headers): with a trusted state a deploy looks at what changed only."""
     redirects = read_redirects(export_dir)
     items = []
-    for name, entry in manifest.files.items():
-        if any(part.startswith(".") for part in PurePosixPath(name).parts):
+    same = set()
+    for name, entry in files.items():
+        if name[0] == "." or "/." in name:
             continue
         redirect = redirects.get(name)
-        source = manifest.files.get(entry.source) if entry.source else None
+        if state is not None:
+            record = state.get(name)
+            if record is not None and (record.md5, record.meta) == (
+                entry.md5,
+                object_meta(entry, redirect),
+            ):
+                same.add(name)
+                continue
+        source = files.get(entry.source) if entry.source else None
         path = source.path if source is not None else entry.path
         stage = stage_of(path, redirect=redirect is not None) if path else _STAGE["rest"]
         items.append(
@@ -157,7 +194,7 @@ def wanted(export_dir: Path, manifest: Manifest) -> list[Item]:
             )
         )
     items.sort(key=lambda item: (item.stage, item.key))
-    return items
+    return items, frozenset(same)
 
 
 class Target(Protocol):
@@ -184,6 +221,9 @@ class Target(Protocol):
     def save_state(self, records: dict[str, SentObject]) -> None:
         """Store the state of the target."""
 
+    def save_marker(self, token: str) -> None:
+        """Store the marker naming the deploy `token` (state.MARKER_NAME)."""
+
     def put(self, item: Item) -> SentObject:
         """Send one item (atomically: readers see the old object or the new one)."""
 
@@ -201,32 +241,46 @@ class Plan:
 
     puts: list[Item]
     deletes: list[str]
-    keep: dict[str, SentObject]  # the records of what is already right
+    keep: dict[str, SentObject]  # the records of what is already right, among the items
     present: frozenset[str]  # the keys the target holds (that a deploy may delete)
+    unchanged: int  # files the target holds as they are
 
 
 def make_plan(
-    items: list[Item], target: Target, state: dict[str, SentObject], *, trusted: bool = False
+    items: list[Item],
+    target: Target,
+    state: dict[str, SentObject],
+    *,
+    trusted: bool = False,
+    same: frozenset[str] = frozenset(),
+    gone: frozenset[str] | None = None,
 ) -> Plan:
     """Compare the items with what the target holds; return what to send and to delete.
 
     A `trusted` state is taken for what the target holds, unchecked (the target was not
-    scanned): right when this deploy is the only writer, as in continuous publishing.
+    scanned): right while this machine is the only one deploying there. `same` are the
+    files a trusted state already showed to be there as they are (see `wanted`). With `gone`,
+    the items are the export's changed files only, and `gone` the ones it no longer has.
     """
     puts = []
     keep = {}
     for item in items:
         record = state.get(item.key)
         if trusted:
-            same = record is not None and (record.md5, record.meta) == (item.md5, item.meta)
-            record = record if same else None
+            right = record is not None and (record.md5, record.meta) == (item.md5, item.meta)
+            record = record if right else None
         else:
             record = target.check(item, record)
         if record is None:
             puts.append(item)
         else:
             keep[item.key] = record
+    if gone is not None:
+        present = frozenset(key for key in gone if key in state)
+        deletes = sorted(present - {item.key for item in items})
+        unchanged = len(state) - len(deletes) - sum(item.key in state for item in puts)
+        return Plan(puts, deletes, keep, present, unchanged)
     present = frozenset(state if trusted else target.existing())
     names = {item.key for item in items}
-    deletes = sorted(key for key in present if key not in names)
-    return Plan(puts, deletes, keep, present)
+    deletes = sorted(key for key in present if key not in names and key not in same)
+    return Plan(puts, deletes, keep, present, len(keep) + len(same))

@@ -33,7 +33,7 @@ from botocore.exceptions import (
 from botocore.exceptions import ConnectionError as EndpointUnreachable
 
 from feedsvc.deploy.plan import Item
-from feedsvc.deploy.state import STATE_NAME, SentObject, decode, encode
+from feedsvc.deploy.state import MARKER_NAME, STATE_NAME, SentObject, decode, encode, encode_marker
 from feedsvc.errors import DeployError
 from feedsvc.export.names import DEPLOY_FILES
 
@@ -196,6 +196,17 @@ class S3Target:
                 Key=self.prefix + STATE_NAME,
                 Body=encode(records),
                 ContentType="application/gzip",
+                CacheControl="no-store",
+            )
+
+    def save_marker(self, token: str) -> None:
+        """Store the marker naming the deploy `token` beside the site."""
+        with self._errors():
+            self.client.put_object(
+                Bucket=self.bucket,
+                Key=self.prefix + MARKER_NAME,
+                Body=encode_marker(token),
+                ContentType="application/json",
                 CacheControl="no-store",
             )
 

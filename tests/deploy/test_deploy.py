@@ -30,8 +30,8 @@ from moto.server import ThreadedMotoServer
 
 from feedsvc.cli import cli
 from feedsvc.deploy import deploy
-from feedsvc.deploy.plan import stage_of
-from feedsvc.deploy.state import STATE_NAME
+from feedsvc.deploy.plan import read_redirects, stage_of
+from feedsvc.deploy.state import BOOKKEEPING
 from feedsvc.export import manifest
 from feedsvc.export.names import DEPLOY_FILES, file_name
 from feedsvc.web.app import create_app
@@ -112,7 +112,7 @@ class Proxy:
                 length = int(self.headers.get("Content-Length") or 0)
                 body = self.rfile.read(length) if length else None
                 site_put = self.command == "PUT" and not self.path.split("?")[0].endswith(
-                    STATE_NAME
+                    BOOKKEEPING
                 )
                 with proxy.lock:
                     proxy.requests.append((self.command, self.path))
@@ -165,7 +165,7 @@ class Proxy:
         keys = []
         for method, path in self.requests:
             key = path.split("?")[0].removeprefix(f"/{bucket}/")
-            if method == "PUT" and not key.endswith(STATE_NAME):
+            if method == "PUT" and not key.endswith(BOOKKEEPING):
                 keys.append(urllib.request.unquote(key))
         return keys
 
@@ -269,7 +269,7 @@ def bucket_objects(endpoint: str, bucket: str, prefix: str = "") -> dict[str, st
     for page in pages:
         for item in page.get("Contents", ()):
             key = item["Key"].removeprefix(prefix)
-            if key != STATE_NAME:
+            if key not in BOOKKEEPING:
                 found[key] = item["ETag"].strip('"')
     return found
 
@@ -296,7 +296,7 @@ def test_every_object_has_the_headers_the_server_sends(
     assert set(objects) == set(files)
     client = _client(s3_server)
     app = site.app().test_client()
-    redirects = 0
+    redirects = []
     for key, entry in files.items():
         assert objects[key] == entry.md5, key  # the ETag of a single-part upload is its MD5
         head = client.head_object(Bucket=bucket, Key="news/" + key)
@@ -304,16 +304,23 @@ def test_every_object_has_the_headers_the_server_sends(
             assert head["CacheControl"] == served.headers["Cache-Control"], key
             assert head.get("ContentLanguage") == served.headers.get("Content-Language"), key
             if served.status_code == 301:
-                redirects += 1
+                redirects.append(key)
                 assert head["WebsiteRedirectLocation"] == served.headers["Location"]
-                assert head["ContentType"] == "text/html; charset=utf-8"
+                # Without website hosting: a page that redirects, or at an old document's
+                # path the current document (an oEmbed consumer reads no page).
+                target = app.get(served.headers["Location"].removeprefix(SITE_URL))
+                html = "text/html; charset=utf-8"
+                wanted = html if key.endswith("index.html") else target.headers["Content-Type"]
+                assert head["ContentType"] == wanted, key
                 continue
             assert served.status_code == 200, key
             assert head["ContentType"] == served.headers["Content-Type"], key
             assert "WebsiteRedirectLocation" not in head
             body = client.get_object(Bucket=bucket, Key="news/" + key)["Body"].read()
             assert body == served.get_data(), key
-    assert redirects == 1
+    # The old slug's page, embed card and oEmbed documents (sites keep all of them).
+    moved = [key.split("/", 2)[2] for key in redirects if key.startswith("articles/")]
+    assert sorted(moved) == ["embed/index.html", "index.html", "oembed.json", "oembed.xml"]
     kinds = {entry.content_type for entry in files.values()}
     assert {"application/atom+xml; charset=utf-8", "application/feed+json", "image/png"} <= kinds
 
@@ -331,9 +338,16 @@ def test_old_slugs_redirect_to_the_new_url(site: Site, s3_server: str, bucket: s
     # export's redirect page.
     body = _client(s3_server).get_object(Bucket=bucket, Key=old_key)["Body"].read()
     assert f'url={SITE_URL}/articles/renamed-for-good/"'.encode() in body
-    # The old slug's embed card, oEmbed documents and preview card are gone.
+    # The old slug's embed card and oEmbed documents redirect too; its preview card is gone
+    # (a static host cannot name every old version: the served app redirects those).
     old_folder = old_key.removesuffix("index.html")
-    assert [k for k in bucket_objects(s3_server, bucket) if k.startswith(old_folder)] == [old_key]
+    kept = sorted(k for k in bucket_objects(s3_server, bucket) if k.startswith(old_folder))
+    names = ("embed/index.html", "index.html", "oembed.json", "oembed.xml")
+    assert kept == [old_folder + name for name in names]
+    for name in names:
+        head = _client(s3_server).head_object(Bucket=bucket, Key=old_folder + name)
+        new = f"{SITE_URL}/articles/renamed-for-good/{name.removesuffix('index.html')}"
+        assert head["WebsiteRedirectLocation"] == new
 
 
 @pytest.mark.slow
@@ -344,6 +358,7 @@ def test_a_second_deploy_sends_nothing(site: Site, proxy: Proxy, bucket: str) ->
     again = site.deploy(f"s3://{bucket}/news", "--endpoint-url", proxy.url)
     assert "sent 0 objects (0 redirects), deleted 0" in again.output
     assert proxy.writes() == []  # seen on the wire: not one PUT, POST or DELETE
+    assert not [path for _method, path in proxy.requests if "list-type=2" in path]
     # A change of headers alone (a new Cache-Control policy) is sent again, bytes unchanged.
     site.env["FEEDSVC_FEED_MAX_AGE"] = "600"
     site.build()
@@ -351,7 +366,9 @@ def test_a_second_deploy_sends_nothing(site: Site, proxy: Proxy, bucket: str) ->
     site.deploy(f"s3://{bucket}/news", "--endpoint-url", proxy.url)
     resent = set(proxy.site_puts(bucket))
     feeds = {
-        k for k, e in site.files().items() if "max-age=600" in dict(e.headers)["Cache-Control"]
+        k
+        for k, e in site.files().items()
+        if "max-age=600" in dict(e.headers).get("Cache-Control", "")  # redirects: none
     }
     assert resent == {"news/" + k for k in feeds}
     head = _client(proxy.url).head_object(Bucket=bucket, Key="news/feeds/atom.xml")
@@ -385,7 +402,8 @@ def test_continuous_publishing_may_trust_the_last_deploys_record(
     site: Site, proxy: Proxy, bucket: str
 ) -> None:
     target = f"s3://{bucket}"
-    first = deploy(site.out, target, endpoint_url=proxy.url, verify=False)  # no record: lists
+    first = deploy(site.out, target, endpoint_url=proxy.url, share=False)  # no record: lists
+    assert first.verified
     assert first.sent == len(site.files())
     path = site.seeds / "00044_story.txt"
     path.write_text(path.read_text(encoding="utf-8") + "\n\nUpdated.", encoding="utf-8")
@@ -393,15 +411,14 @@ def test_continuous_publishing_may_trust_the_last_deploys_record(
     site.build()
     changed = {k for k, e in site.files().items() if k not in before or before[k].md5 != e.md5}
     proxy.requests.clear()
-    report = deploy(site.out, target, endpoint_url=proxy.url, verify=False)
+    report = deploy(site.out, target, endpoint_url=proxy.url, share=False)
     assert {change.key for change in report.changes} == changed
     assert not [path for method, path in proxy.requests if "list-type=2" in path]  # no listing
     # What another hand changed is seen only by a deploy that checks the bucket.
     _client(proxy.url).delete_object(Bucket=bucket, Key="feeds.opml")
-    assert deploy(site.out, target, endpoint_url=proxy.url, verify=False).sent == 0
-    assert [c.key for c in deploy(site.out, target, endpoint_url=proxy.url).changes] == [
-        "feeds.opml"
-    ]
+    assert deploy(site.out, target, endpoint_url=proxy.url, share=False).sent == 0
+    repaired = deploy(site.out, target, endpoint_url=proxy.url, verify=True)
+    assert [c.key for c in repaired.changes] == ["feeds.opml"]
 
 
 @pytest.mark.slow
@@ -409,8 +426,8 @@ def test_objects_are_sent_in_the_order_of_publication(
     site: Site, proxy: Proxy, bucket: str
 ) -> None:
     site.deploy(f"s3://{bucket}", "--endpoint-url", proxy.url)
-    files = site.files()
-    order = [stage_of(files[key].path) for key in proxy.site_puts(bucket)]
+    files, moved = site.files(), read_redirects(site.out)
+    order = [stage_of(files[k].path, redirect=k in moved) for k in proxy.site_puts(bucket)]
     assert order == sorted(order)
     # Removing an article: its objects are deleted after every other change was sent.
     (site.seeds / "00020_story.txt").unlink()
@@ -426,13 +443,13 @@ def test_objects_are_sent_in_the_order_of_publication(
     object_puts = [
         i
         for i, (m, p) in enumerate(writes)
-        if m == "PUT" and not p.split("?")[0].endswith(STATE_NAME)
+        if m == "PUT" and not p.split("?")[0].endswith(BOOKKEEPING)
     ]
     assert deletes
     assert object_puts
     assert max(object_puts) < min(deletes)
-    files = site.files()
-    order = [stage_of(files[key].path) for key in proxy.site_puts(bucket)]
+    files, moved = site.files(), read_redirects(site.out)
+    order = [stage_of(files[k].path, redirect=k in moved) for k in proxy.site_puts(bucket)]
     assert order == sorted(order)
     stages = [stage_of(p) for p in ("/static/site.css", "/articles/x/card.1.png", "/articles/x/")]
     stages += [stage_of("/feeds/archive/1/atom.xml"), stage_of("/articles/x/", redirect=True)]
@@ -563,14 +580,14 @@ def test_dry_run_lists_what_would_change_and_changes_nothing(
     site: Site, proxy: Proxy, bucket: str
 ) -> None:
     result = site.deploy(f"s3://{bucket}/p", "--endpoint-url", proxy.url, "--dry-run")
-    total = len(site.files())
+    total, moved = len(site.files()), len(read_redirects(site.out))  # page numbers
     assert (
-        f"dry run: s3://{bucket}/p would get {total} objects (0 redirects), delete 0"
+        f"dry run: s3://{bucket}/p would get {total} objects ({moved} redirects), delete 0"
         in result.output
     )
     lines = result.output.splitlines()
     assert lines[1].startswith("  put static/")  # assets come first
-    assert f"  … and {total - 20} more to put" in lines
+    assert f"  … and {total - moved - 20} more to put" in lines
     assert proxy.writes() == []
     assert bucket_objects(proxy.url, bucket) == {}
 
@@ -662,7 +679,7 @@ def test_a_folder_target_gets_the_same_plan(site: Site, tmp_path: Path) -> None:
     result = site.deploy(str(folder))
     assert "deleted 1," in result.output
     exported = {k for k in _tree(site.out) if k != manifest.NAME}
-    copied = set(_tree(folder)) - {STATE_NAME, ".well-known/acme"}
+    copied = set(_tree(folder)) - {*BOOKKEEPING, ".well-known/acme"}
     assert copied == exported  # the precompressed siblings and _nginx.conf too
     assert any(k.endswith(".xml.gz") for k in copied)
     for key in exported - {"_nginx.conf"}:
@@ -694,9 +711,9 @@ def test_a_folder_target_gets_the_same_plan(site: Site, tmp_path: Path) -> None:
         for k in _tree(site.out)
         if k in old_export and k != manifest.NAME and (site.out / k).read_bytes() != old_export[k]
     }
-    assert rewritten - {STATE_NAME} == changed
+    assert rewritten - set(BOOKKEEPING) == changed
     assert not (folder / slug_folder).exists()  # files deleted, folders left empty removed
-    assert set(after) - {STATE_NAME, ".well-known/acme"} == set(_tree(site.out)) - {manifest.NAME}
+    assert set(after) - {*BOOKKEEPING, ".well-known/acme"} == set(_tree(site.out)) - {manifest.NAME}
 
 
 @pytest.mark.slow
