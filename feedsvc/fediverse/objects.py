@@ -2,16 +2,19 @@
 deterministic: the same catalog state gives the same bytes).
 
 An article is a `Note` (Mastodon shows a Note whole; an `Article` is reduced to its name and a
-link): its content is the title, the summary and the link, its attachment the preview card, its
-tags the section and the article's tags as hashtags. Mastodon reads a Note's `summary` as a
-content warning, so the article's summary goes into `content`, never into `summary`. Every
-object is attributed to the site's actor; a section's actor boosts (`Announce`) it.
+link): its content is the title, the summary and the link, its attachment its image (else the
+preview card), its tags the section and the article's tags as hashtags that lead to their pages
+on the site (hashtags.py: a tag no hashtag can name is a plain link to its page). Mastodon reads
+a Note's `summary` as a content warning, so the article's summary goes into `content`, never
+into `summary`. Every object is attributed to the site's actor; a section's actor boosts
+(`Announce`) it.
 """
 
 from __future__ import annotations
 
 import hashlib
 import re
+import unicodedata
 from datetime import datetime
 from typing import Any
 
@@ -19,10 +22,12 @@ from markupsafe import Markup
 
 from feedsvc import urlmap
 from feedsvc.catalog import Record
+from feedsvc.catalog.members import wanted
 from feedsvc.config.settings import Settings
-from feedsvc.documents.cards import card_for
+from feedsvc.documents.cards import HEIGHT, WIDTH, card_alt, card_for
 from feedsvc.fediverse.actors import Actor, site_actor
-from feedsvc.support.dates import human_date, iso_seconds
+from feedsvc.fediverse.hashtags import hashtag
+from feedsvc.support.dates import iso_seconds
 
 AS = "https://www.w3.org/ns/activitystreams"
 PUBLIC = AS + "#Public"
@@ -36,7 +41,8 @@ EXTENSIONS = {
     "Hashtag": "as:Hashtag",
 }
 CONTEXT: list[Any] = [AS, SECURITY, EXTENSIONS]
-_NOT_TAG = re.compile(r"[^\w]+")
+_HASHTAG = Markup('<a href="{}" class="mention hashtag" rel="tag">#<span>{}</span></a>')
+_TAG_LINK = Markup('<a href="{}" rel="tag">{}</a>')
 
 
 def object_id(settings: Settings, seq: int) -> str:
@@ -44,44 +50,77 @@ def object_id(settings: Settings, seq: int) -> str:
     return settings.site.absolute(urlmap.ap_object(seq))
 
 
-def hashtag(text: str) -> str | None:
-    """Return a hashtag name made of a section or tag ('World News' -> 'WorldNews')."""
-    name = _NOT_TAG.sub("", text)
-    return None if not name or name.isdigit() else name
+def _tagging(settings: Settings, record: Record) -> tuple[list[dict[str, str]], Markup]:
+    """Return the Note's Hashtags and the HTML naming the section and tags: a paragraph of
+    links to the pages of the tags no hashtag names, then one of hashtags (last: Mastodon shows
+    a closing paragraph of hashtags as its hashtag bar)."""
+    site = settings.site
+    pages = [(record.section, urlmap.listing(record.section_slug))]
+    for text in record.categories[1:]:
+        ((kind, slug, _name),) = wanted((text,), None)  # the slug its page has
+        pages.append((text, urlmap.section(slug, kind=kind)))
+    tags: list[dict[str, str]] = []
+    hashtags: list[Markup] = []
+    plain: list[Markup] = []
+    names: set[str] = set()
+    linked: set[str] = set()
+    for text, path in pages:
+        href = site.absolute(path)
+        if href in linked:  # two spellings of one tag share its page
+            continue
+        linked.add(href)
+        name = hashtag(text)
+        # Mastodon files hashtags by a folded name: a second tag folding alike is a link.
+        key = unicodedata.normalize("NFKC", name).casefold() if name else ""
+        if not name or key in names:
+            plain.append(_TAG_LINK.format(href, text))
+            continue
+        names.add(key)
+        tags.append({"type": "Hashtag", "href": href, "name": f"#{name}"})
+        hashtags.append(_HASHTAG.format(href, name))
+    html = Markup()
+    if plain:
+        html += Markup("<p>Tagged: {}</p>").format(Markup(", ").join(plain))
+    if hashtags:
+        html += Markup("<p>{}</p>").format(Markup(" ").join(hashtags))
+    return tags, html
+
+
+def _attachment(settings: Settings, record: Record) -> dict[str, Any]:
+    """Return the Note's image: the article's own, described by its image_alt or not at all
+    (a description made up for it would tell screen readers something untrue), else the
+    preview card, a picture of text the site drew, described by that text."""
+    own = record.image
+    if own is None:
+        card = card_for(record, settings.site.title)
+        path, media_type, alt = (
+            urlmap.card(record.slug, card.version),
+            "image/png",
+            card_alt(record),
+        )
+        width, height = WIDTH, HEIGHT
+    else:
+        path, media_type, alt = urlmap.image(own.name), own.media_type, own.alt
+        width, height = own.width, own.height
+    image: dict[str, Any] = {
+        "type": "Document",
+        "mediaType": media_type,
+        "url": settings.site.absolute(path),
+    }
+    if alt:
+        image["name"] = alt
+    return image | {"width": width, "height": height}
 
 
 def note(settings: Settings, record: Record, seq: int) -> dict[str, Any]:
     """Return an article as a Note."""
     site = settings.site
     url = site.absolute(record.path)
-    section_page = site.absolute(urlmap.listing(record.section_slug))
-    tags: list[dict[str, str]] = []
-    links: list[Markup] = []
-    seen: set[str] = set()
-    for index, text in enumerate(record.categories):
-        name = hashtag(text)
-        if name is None or name.lower() in seen:
-            continue
-        seen.add(name.lower())
-        href = section_page if index == 0 else url
-        tags.append({"type": "Hashtag", "href": href, "name": f"#{name}"})
-        links.append(
-            Markup('<a href="{}" class="mention hashtag" rel="tag">#<span>{}</span></a>').format(
-                href, name
-            )
-        )
+    tags, tagging = _tagging(settings, record)
     content = Markup('<p><strong>{}</strong></p><p>{}</p><p><a href="{}">{}</a></p>').format(
         record.title, record.summary, url, url
     )
-    if links:
-        content += Markup("<p>") + Markup(" ").join(links) + Markup("</p>")
-    alt = f"{record.title} — {record.section}, {human_date(record.published)}"
-    if record.image is not None:  # its own image; else the preview card stands in
-        own = record.image
-        image = (urlmap.image(own.name), own.media_type, own.alt or alt, own.width, own.height)
-    else:
-        card = urlmap.card(record.slug, card_for(record, site.title).version)
-        image = (card, "image/png", alt, 1200, 630)
+    content += tagging
     document: dict[str, Any] = {
         "@context": CONTEXT,
         "id": object_id(settings, seq),
@@ -98,16 +137,7 @@ def note(settings: Settings, record: Record, seq: int) -> dict[str, Any]:
         "content": str(content),
         "contentMap": {settings.site.language: str(content)},
         "sensitive": False,
-        "attachment": [
-            {
-                "type": "Document",
-                "mediaType": image[1],
-                "url": site.absolute(image[0]),
-                "name": image[2],
-                "width": image[3],
-                "height": image[4],
-            }
-        ],
+        "attachment": [_attachment(settings, record)],
         "tag": tags,
     }
     return document

@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.conftest import stop_server, write_article
+from tests.conftest import article_text, stop_server
 from tests.fediverse.helpers import Follower, serve
 
 pytestmark = [pytest.mark.external]
@@ -46,7 +46,9 @@ def test_follow_then_create_update_delete_arrive_signed(
         assert _json(f"{base}/fediverse/followers.json")["totalItems"] == 1
         assert _json(f"{base}/sections/science/followers.json")["totalItems"] == 1
 
-        path = write_article(seeds, "003_probe", "Science", "A probe lands", "It landed.")
+        path = seeds / "003_probe.txt"
+        text = article_text("Science", "A probe lands", ["It landed."])
+        path.write_text("---\ntags: [C++, space probes]\n---\n" + text, encoding="utf-8")
         created = follower.wait(lambda e: e["event"] == "Create", 30)
         assert created["actor"] == site
         assert created["objectType"] == "Note"
@@ -64,6 +66,12 @@ def test_follow_then_create_update_delete_arrive_signed(
         follower.send(f"lookup {created['object']}")  # Fedify parses the object as served
         looked = follower.wait(lambda e: e["event"] == "lookup")
         assert looked["type"] == "Note"
+        # Fedify reads the hashtags as leading to their pages; C++ is none (Mastodon: #C).
+        tags = {tag["name"]: tag["href"] for tag in looked["json"]["tag"]}
+        assert tags == {
+            "#Science": f"{base}/sections/science/",
+            "#SpaceProbes": f"{base}/tags/space-probes/",
+        }
 
         path.unlink()
         deleted = follower.wait(lambda e: e["event"] == "Delete", 30)
