@@ -7,6 +7,7 @@ from pathlib import Path
 
 import pytest
 
+from benchmarks import hugo
 from benchmarks.corpus import SECTIONS, article, write_corpus
 
 from .conftest import need
@@ -130,3 +131,19 @@ def test_smoke_run_writes_table_json_and_chart(
     assert "| target | measured | bound | met |" in printed
     assert "| files moved in, all published | 200 |" in printed
     assert "| build again, no change |" in printed
+
+
+@pytest.mark.bench
+def test_hugo_builds_the_same_articles_and_the_comparison_reads_as_ratios(tmp_path: Path) -> None:
+    need("hugo")
+    figures = hugo.measure(tmp_path, 30)
+    assert "error" not in figures, figures
+    cold = figures["cold"]
+    # A page per article, and the lists and feeds around them.
+    assert cold["files"] > 30
+    assert figures["one new"]["files"] > cold["files"]  # the new article has its page
+    table = hugo.compare(figures, {"cold": cold["seconds"] * 2, "edit": cold["seconds"] / 20})
+    assert "cold build" in table
+    assert "2.00" in table  # twice Hugo's full build
+    assert "met" in table
+    assert "not measured" in table  # no figure for a new or removed article given
