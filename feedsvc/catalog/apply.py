@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-import itertools
-from datetime import datetime, timedelta
+from datetime import datetime
+from typing import Literal
 
 from feedsvc.articles.history import FileDates
 from feedsvc.articles.text_format import Article, slug_for
@@ -21,7 +21,7 @@ from feedsvc.catalog.ingest_plan import (
     section_slug,
 )
 from feedsvc.catalog.records import image_columns
-from feedsvc.catalog.schema import format_time, parse_time
+from feedsvc.catalog.times import format_time, next_second, parse_time, second_text
 from feedsvc.catalog.writer import Batch, Values
 
 
@@ -39,9 +39,10 @@ class Apply:
     """Carry out a plan (see feedsvc.catalog.ingest_plan) in one batch, minting what it leaves open.
 
     New articles get an id from `identity` (or the one the deployed site gave them), and
-    their dates from `dating` (see catalog/dating.py); what no source dates takes successive
-    microseconds from `moment`, in the order of the steps. A new title gets a free slug
-    (`-2`, `-3`, ... on a clash) and the old one redirects to it.
+    their dates from `dating` (see catalog/dating.py); what no source dates takes the next
+    free second from `moment` on, in the order of the steps. Every date is a whole second
+    that no other article holds (see catalog/times.py). A new title gets a free slug (`-2`,
+    `-3`, ... on a clash) and the old one redirects to it.
     """
 
     def __init__(
@@ -51,7 +52,9 @@ class Apply:
         self.identity = identity
         self.dating = dating or Dating()
         self.stamp = format_time(moment)
-        self.ticks = (format_time(moment + timedelta(microseconds=n)) for n in itertools.count())
+        self._removal = second_text(moment)  # a withdrawal's date, also in whole seconds
+        self._next = self._removal  # the first second this ingest may date a change by
+        self._ticked: str | None = None  # the second _tick last gave (free in both dates)
         self._taken: dict[str, str] | None = None
 
     def _free_id(self, key: str) -> str:
@@ -95,7 +98,7 @@ class Apply:
         elif isinstance(step, Touch):
             self.batch.set_file_sig(step.key, step.sig)
         elif isinstance(step, Remove):
-            self.batch.remove(step.key, self.stamp)
+            self.batch.remove(step.key, self._removal)
 
     def _update(self, article: Article, row: Stored, sig: str) -> None:
         edited = row.content_hash != article.content_hash
@@ -113,9 +116,12 @@ class Apply:
         if row is None:
             published, updated = self._new_dates(article)
         else:
-            published = format_time(front.date) if front.date else row.published
+            published = row.published
+            if front.date:  # its stored second while the seconds it was pushed past stay held
+                published = self._free(second_text(front.date), article.key, "published")
             updated = self._edited(article, row.updated) if edited else row.updated
-        updated = max(updated, published)  # an `updated` before `published` would be a lie
+            # An `updated` before `published` would be a lie.
+            updated = self._free(max(updated, published), article.key, "updated")
         image, image_info = image_columns(article.image)
         return Values(
             key=article.key,
@@ -144,48 +150,71 @@ class Apply:
                 return adopted.slug
         return _unique_slug(article.title, article.key, self.taken)
 
+    def _tick(self, key: str, after: str | None = None) -> str:
+        """Return the next second of this ingest that no article holds (later than `after`)."""
+        wanted = self._next if after is None else max(self._next, next_second(after))
+        second = self.batch.free_second(wanted, key)
+        self._next = next_second(second)
+        self._ticked = second
+        return second
+
+    def _free(self, wanted: str, key: str, column: Literal["published", "updated"]) -> str:
+        """Return the first second from `wanted` on that no other article holds in `column`."""
+        return self.batch.free_second(wanted, key, (column,))
+
     def _new_dates(self, article: Article) -> tuple[str, str]:
-        """Return (published, updated) of an article the catalog does not hold yet."""
+        """Return (published, updated) of an article the catalog does not hold yet, each a
+        second no other article holds; one second for both when it was never edited."""
+        self._ticked = None  # a second given to another article is held by it now
+        published, updated = self._sourced(article)
+        if updated <= published:
+            if published == self._ticked:  # free in both when it was given: nothing since
+                return published, published
+            both = self.batch.free_second(published, article.key)
+            return both, both
+        published = self._free(published, article.key, "published")
+        return published, self._free(max(updated, published), article.key, "updated")
+
+    def _sourced(self, article: Article) -> tuple[str, str]:
+        """Return the seconds the sources give a new article (ties not broken yet)."""
         front, key = article.front, article.key
         adopted = self.dating.adopted(key)
         dates: FileDates | None = None
         if front.date:
-            published = format_time(front.date)
+            published = second_text(front.date)
         elif adopted is not None:
             published = _normal(adopted.published)
         else:
             dates = self.dating.git(key)
-            published = format_time(dates.published) if dates else next(self.ticks)
+            published = second_text(dates.published) if dates else self._tick(key)
         if front.updated:
-            return published, format_time(front.updated)
+            return published, second_text(front.updated)
         if adopted is not None and adopted.content_hash == article.content_hash:
             return published, _normal(adopted.updated)
         if dates is None and (adopted is not None or not front.date):
             dates = self.dating.git(key)
         if dates is not None and dates.updated is not None:
-            return published, format_time(dates.updated)
+            return published, second_text(dates.updated)
         if adopted is not None or dates is not None:
-            return published, next(self.ticks)  # changed since it was deployed or committed
+            return published, self._tick(key)  # changed since it was deployed or committed
         return published, published
 
     def _edited(self, article: Article, before: str) -> str:
         """Return the `updated` of an edit: the commit's date if the history has the new
         content and it is later than the stored one, else the time it is seen."""
         if article.front.updated:
-            return format_time(article.front.updated)
+            return second_text(article.front.updated)
         dates = self.dating.git(article.key)
         if dates is not None and dates.updated is not None:
-            committed = format_time(dates.updated)
+            committed = second_text(dates.updated)
             if committed > before:
                 return committed
-        tick = next(self.ticks)
         # Never before what readers were shown: a front-matter `updated` taken away, or a
         # stored date ahead of this clock.
-        return (
-            tick if tick > before else format_time(parse_time(before) + timedelta(microseconds=1))
-        )
+        return self._tick(article.key, after=before)
 
 
 def _normal(text: str) -> str:
-    """Return a date of the deployed record in the catalog's text form."""
-    return format_time(parse_time(text))
+    """Return a date of the deployed record in the catalog's text form, in whole seconds (a
+    record written before dates were whole seconds may hold fractions)."""
+    return second_text(parse_time(text))

@@ -7,7 +7,10 @@
 4. the time the file is first seen.
 
 The record comes before git: a history can be rewritten, and readers hold what was shown.
-Once the catalog records a date it never moves; an edit's `updated` only moves forward.
+Once the catalog records a date it never moves; an edit's `updated` only moves forward. Every
+date is recorded as a whole second no other article holds: two articles the sources give the
+same second (files added by one commit, one front-matter date) are pushed forward one second
+at a time in the order they take their places (`Dating.order`; see catalog/times.py).
 """
 
 from __future__ import annotations

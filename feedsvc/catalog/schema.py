@@ -8,13 +8,15 @@ import sqlite3
 from datetime import UTC, datetime
 from pathlib import Path
 
-from feedsvc.catalog import members, set_aside
+from feedsvc.catalog import members, set_aside, times
 from feedsvc.catalog.backups import list_backups, take_backup
 from feedsvc.catalog.paths import backup_dir
 from feedsvc.errors import CatalogError
 from feedsvc.support.migrations import NewerSchema, Step, migrate, version_of
 
-# Fixed-width text (microseconds always written) so that text order is time order.
+# The time text form lives with the rest of the dates' rules; still importable from here.
+format_time = times.format_time
+parse_time = times.parse_time
 
 # Each entry migrates the schema from version i to i + 1 (PRAGMA user_version): SQL, or a
 # function where the new rows need feedsvc's own rules (slugs).
@@ -106,24 +108,10 @@ _MIGRATIONS: tuple[Step, ...] = (
     members.create,
     # set_aside: files whose reading was stopped or crashed, not read again until they change.
     set_aside.create,
+    # Dates in whole seconds, distinct within the publication (see times.py).
+    times.distinct_seconds,
 )
 SCHEMA_VERSION = len(_MIGRATIONS)
-
-
-def format_time(moment: datetime) -> str:
-    """Return the catalog's text form of an aware datetime, in UTC, to the microsecond."""
-    if moment.tzinfo is None:
-        raise ValueError("naive datetime")
-    # isoformat, not strftime: %Y writes year 999 as "999" on glibc, which no parser reads back.
-    return moment.astimezone(UTC).replace(tzinfo=None).isoformat(timespec="microseconds") + "Z"
-
-
-def parse_time(text: str) -> datetime:
-    """Return the aware UTC datetime stored as `text`."""
-    year, _, rest = text.partition("-")
-    if len(year) < 4 and year.isdigit():  # an early year as strftime wrote it before
-        text = f"{year:0>4}-{rest}"
-    return datetime.fromisoformat(text).astimezone(UTC)
 
 
 def connect(

@@ -8,13 +8,13 @@ from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, fields
 from datetime import datetime
-from typing import Any
+from typing import Any, Literal
 
 from feedsvc.catalog import members
 from feedsvc.catalog.ingest_plan import Brief, Stored
 from feedsvc.catalog.reader import Catalog
 from feedsvc.catalog.records import ARTICLE_COLUMNS, Filed
-from feedsvc.catalog.schema import format_time
+from feedsvc.catalog.times import format_time, next_second
 
 # What ingest writes for an article: the columns a Record is read from (entry_id only once,
 # when the article is added) and the file signature. Values has one field for each, in order.
@@ -31,6 +31,10 @@ _INSERT = (
 )
 _UPDATE = f"UPDATE articles SET {_SETS}, removed = NULL WHERE key = :key"  # noqa: S608
 _STORED = ", ".join(field.name for field in fields(Stored))
+# Which article dates a second must be free in: published, updated, or both (a new article
+# never edited has one second for the two).
+DateColumns = tuple[Literal["published", "updated"], ...]
+BOTH: DateColumns = ("published", "updated")
 
 
 @dataclass(frozen=True, slots=True)
@@ -102,6 +106,18 @@ class Batch:
             identity = mint()
             self._db.execute("INSERT INTO meta (name, value) VALUES ('identity', ?)", (identity,))
         return identity
+
+    def free_second(self, wanted: str, key: str, columns: DateColumns = BOTH) -> str:
+        """Return the first second from `wanted` on (the catalog's text of a whole second) that
+        no article but `key`, withdrawn ones included, holds in any of `columns`."""
+        holds = " UNION ALL ".join(
+            f"SELECT 1 FROM articles WHERE {column} = :second AND key != :key"  # noqa: S608
+            for column in columns
+        )
+        second = wanted
+        while self._db.execute(f"{holds} LIMIT 1", {"second": second, "key": key}).fetchone():
+            second = next_second(second)
+        return second
 
     def id_taken(self, candidate: str) -> bool:
         """Return whether an article (live or withdrawn) has this entry id."""

@@ -17,7 +17,6 @@ from __future__ import annotations
 import re
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from datetime import datetime, timedelta
 from html.entities import name2codepoint
 from typing import Any
 
@@ -37,19 +36,6 @@ ATOM_MEDIA_TYPE = "application/atom+xml"
 ATOM_NS = "http://www.w3.org/2005/Atom"
 HISTORY_NS = "http://purl.org/syndication/history/1.0"
 TOMBSTONES_NS = "http://purl.org/atompub/tombstones/1.0"
-
-
-def rss_dates(records: Sequence[Record]) -> list[datetime]:
-    """Return the RSS pubDate of each record (given newest first): its published time in whole
-    seconds, or one second before the previous item's when that is not later, so that dates
-    are distinct and in the document's order (RFC 822 has no fractions of a second)."""
-    written: list[datetime] = []
-    for record in records:
-        moment = record.published.replace(microsecond=0)
-        if written and moment >= written[-1]:
-            moment = written[-1] - timedelta(seconds=1)
-        written.append(moment)
-    return written
 
 
 # Elements of plain text (not HTML) that feedgen writes on one line each. Atom's summary and
@@ -204,9 +190,10 @@ def build_rss(info: FeedInfo, records: Sequence[Record]) -> bytes:
         size = str(info.icon_size)
         fg.image(info.icon_url, info.title, info.page_url, size, size)
     fg.load_extension("dc", atom=False, rss=True)
-    for record, published in zip(records, rss_dates(records), strict=True):
+    # pubDate is the record's own date, never adjusted per document: the catalog gives every
+    # article a whole second no other holds (RFC 822 has no fractions), the same in every feed.
+    for record in records:
         fe = _entry(fg, record, info.site)
-        fe.published(published)
         fe.dc.dc_creator(record.author or info.site.author)
         # RSS readers treat <description> as HTML: the plain-text summary is escaped for it.
         fe.description(str(escape(record.summary)))

@@ -267,11 +267,11 @@ def small_disk(tmp_path: Path) -> object:
 
 def _fill(disk: Path) -> Path:
     filler = disk / "filler"
-    with filler.open("wb") as handle:
+    # Unbuffered: what a buffered file could not write would fail again when it is closed.
+    with filler.open("wb", buffering=0) as handle:
         try:
             while True:
                 handle.write(b"\0" * 65536)
-                handle.flush()
         except OSError:
             pass
     return filler
