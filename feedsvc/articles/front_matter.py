@@ -21,7 +21,8 @@ import yaml
 
 from feedsvc.errors import ArticleError
 
-# Four-digit years in every format; the last day left free for the microseconds ingest adds.
+# Four-digit years in every format; the last day left free for the seconds ingest adds to
+# break ties between articles given the same second (room for 86,400 of them).
 EARLIEST = datetime(1000, 1, 1, tzinfo=UTC)
 LATEST = datetime(9999, 12, 30, tzinfo=UTC)
 # What every key at its longest needs, with room to spare (tags 20 x 60, summary 1000, ...).
