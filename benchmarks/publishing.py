@@ -38,6 +38,7 @@ import time
 from pathlib import Path
 from typing import Any
 
+from benchmarks import hugo
 from benchmarks.corpus import write_corpus
 from feedsvc.articles.text_format import slug_for
 
@@ -524,6 +525,9 @@ def main(argv: list[str] | None = None) -> int:
         "--builds-only", action="store_true", help="measure the builds only (no S3, no watch)"
     )
     parser.add_argument("--json", type=Path, help="also write the JSON here")
+    parser.add_argument(
+        "--no-hugo", action="store_true", help="do not build the same articles with Hugo"
+    )
     args = parser.parse_args(argv)
     data = measure(
         args.work.resolve(),
@@ -532,10 +536,19 @@ def main(argv: list[str] | None = None) -> int:
         profile=not args.no_profile,
         builds_only=args.builds_only,
     )
+    if not args.no_hugo:
+        # The speed anchor: Hugo's full build of the same articles, in the same run.
+        log("hugo: the same articles")
+        data["hugo"] = hugo.measure(args.work.resolve() / "hugo", args.articles)
     text = json.dumps(data, indent=2)
     if args.json:
         args.json.write_text(text + "\n")
     print(table(data))
+    if "hugo" in data:
+        seconds = {row["key"]: row["seconds"] for row in data["figures"]}
+        mine = {name: seconds.get(f"build_{name}") for name in ("cold", "edit", "new", "remove")}
+        print()
+        print(hugo.compare(data["hugo"], mine))
     print()
     print(text)
     return 0
