@@ -213,6 +213,7 @@ def reader(read_one: ReadOne, seconds: float) -> BudgetedReader:
 
 
 @atexit.register
-def _close_all() -> None:
+def close_all() -> None:
+    """Stop this process's reader workers (a process done with reading articles)."""
     for found in _READERS.values():
         found.close()

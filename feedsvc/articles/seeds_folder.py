@@ -9,6 +9,7 @@ in .txt are."""
 
 from __future__ import annotations
 
+import contextlib
 import itertools
 import logging
 import multiprocessing
@@ -211,6 +212,15 @@ def read_all(
             itertools.repeat(store),
             chunksize=256,
         )
+
+
+def warm_readers(budget: float) -> None:
+    """Start the reader processes of a long-running writer now, so the first change it sees
+    does not wait for one to start (best effort: reading falls back as read_all says)."""
+    from feedsvc.articles.budgeted import Unavailable, reader
+
+    with contextlib.suppress(Unavailable):
+        reader(read_one, budget).start(1)
 
 
 class Checked(NamedTuple):

@@ -142,6 +142,7 @@ def _first_ingest(settings: Settings) -> FileIdentity:
     """Ingest before serving; when that fails but the catalog can be read, serve it anyway
     (degraded, never down: the writer retries and health says why). Returns the catalog
     served: the writer and the workers never take another one put in its place."""
+    from feedsvc.articles.budgeted import close_all
     from feedsvc.catalog import open_catalog
     from feedsvc.catalog.place import file_identity
 
@@ -161,6 +162,8 @@ def _first_ingest(settings: Settings) -> FileIdentity:
         logging.getLogger("feedsvc.serve").error(
             "%s; serving the catalog as it is while the writer retries", exc
         )
+    finally:
+        close_all()  # the writer reads from now on, with readers of its own
     return known
 
 

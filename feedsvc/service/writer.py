@@ -22,6 +22,7 @@ from typing import Any
 import watchfiles
 
 from feedsvc import urlmap
+from feedsvc.articles.seeds_folder import warm_readers
 from feedsvc.catalog.ingest import IngestReport, Rejected, Settle
 from feedsvc.catalog.place import FileIdentity
 from feedsvc.catalog.safekeeping import run_ingest
@@ -236,6 +237,7 @@ def watch_forever(
     logging.basicConfig(level=logging.INFO, format="%(levelname)s %(name)s: %(message)s")
     notifier = HubNotifier(settings.websub_hub).start() if settings.websub_hub else None
     writer = Writer(settings, notifier, heartbeat)
+    warm_readers(settings.file_seconds)
     writer.known = known
     # Issue 16: fediverse deliveries run here, in the writer process, never in a web worker.
     deliveries = None
