@@ -239,7 +239,8 @@ def watch_forever(
     writer = Writer(settings, notifier, heartbeat)
     warm_readers(settings.file_seconds)
     writer.known = known
-    # Issue 16: fediverse deliveries run here, in the writer process, never in a web worker.
+    # Fediverse deliveries run here, in the writer process: never in a web worker, whose
+    # requests must not wait on other servers.
     deliveries = None
     if settings.fediverse:  # cryptography (the fediverse extra) is loaded only then
         from feedsvc.fediverse.delivery import start_worker
