@@ -3,9 +3,10 @@
 Every URL (listed from the map of the publication, see listing.py) is requested from the app
 itself, through the same HTTP edge that serves it, so each file is byte-identical to the body
 the server sends. A manifest (manifest.py) records what each file was made from; the next
-build requests only the URLs whose inputs changed (feedsvc.export.fingerprints) and links the rest
-from the previous export. The export is built in a folder beside the target and swapped in at
-the end, so an interrupted build leaves the previous export whole. Any response other than
+build requests only the URLs whose inputs changed (feedsvc.export.fingerprints). A first build
+(or one whose settings or code changed) writes a new tree beside the target and swaps it in; a
+later one puts only the changed files in place (update.py, inplace.py). Either way a killed
+build leaves an export a web server can serve, and the next build completes. Any response other than
 200, two URLs for one file, a path leaving the folder, or a media type that its file name
 would misrepresent aborts the build and leaves the previous export untouched.
 """
@@ -17,40 +18,29 @@ import shutil
 import tempfile
 import time
 from collections.abc import Callable, Iterable
-from dataclasses import dataclass, field
 from pathlib import Path
 
 from feedsvc.catalog import open_catalog
 from feedsvc.config.settings import Settings
-from feedsvc.export import manifest
+from feedsvc.export import inplace, manifest
 from feedsvc.export.fingerprints import fingerprints
 from feedsvc.export.listing import site_paths
 from feedsvc.export.manifest import Entry, Manifest
 from feedsvc.export.names import DEPLOY_FILES, BuildError, check_names, file_name
-from feedsvc.export.runner import Chunk, run
+from feedsvc.export.rendered import (
+    SIBLINGS,
+    BuildReport,
+    entries_of,
+    exported,
+    moved_page,
+)
+from feedsvc.export.runner import run
 from feedsvc.export.server_config import Exported, deploy_files
 from feedsvc.export.tree import LOCK_WAIT, TreeWriter, count_removed, exclusive, swap
-from feedsvc.web.frozen import Answer, WebApp, moved, settings_of
+from feedsvc.export.update import Previous, update
+from feedsvc.web.frozen import WebApp, settings_of
 
 __all__ = ["BuildError", "BuildReport", "Exported", "build", "file_name"]
-
-SIBLINGS = ((".gz", "gzip"), (".br", "br"))
-
-
-@dataclass(frozen=True, slots=True)
-class BuildReport:
-    """What a build did."""
-
-    files: tuple[Exported, ...]
-    redirects: tuple[tuple[str, str], ...]
-    written: int
-    unchanged: int
-    removed: int
-    bytes: int
-    seconds: float
-    out_dir: Path = field(default=Path())
-    rendered: int = 0  # URLs requested from the app (the rest were current already)
-    full: bool = True  # no usable manifest: every URL was requested
 
 
 def _digests(settings: Settings) -> dict[str, str]:
@@ -59,25 +49,6 @@ def _digests(settings: Settings) -> dict[str, str]:
         return fingerprints(catalog, settings)
     finally:
         catalog.close()
-
-
-def _entries(chunks: list[Chunk], digests: dict[str, str]) -> dict[str, Entry]:
-    """Return the manifest entries of what the app rendered in this build."""
-    entries: dict[str, Entry] = {}
-    for chunk in chunks:
-        for item in chunk.files:
-            digest = digests.get(item.path, "")
-            size, md5 = chunk.sums[item.name]
-            entries[item.name] = Entry(
-                item.path, digest, size, md5, item.content_type, item.headers
-            )
-            for suffix, encoding in SIBLINGS:
-                if item.name + suffix in chunk.sums:
-                    size, md5 = chunk.sums[item.name + suffix]
-                    entries[item.name + suffix] = Entry(
-                        "", digest, size, md5, item.content_type, item.headers, encoding, item.name
-                    )
-    return entries
 
 
 def build(
@@ -104,7 +75,6 @@ def build(
     include = tuple(include)
     paths, redirects = site_paths(settings)
     paths += list(include)
-    check_names(paths, redirects, DEPLOY_FILES)
     if on_total is not None:
         on_total(len(paths) + len(redirects))
     out_dir.parent.mkdir(parents=True, exist_ok=True)
@@ -114,17 +84,24 @@ def build(
         old_root = out_dir if out_dir.is_dir() else None
         previous = manifest.load(out_dir) if old_root is not None else None
         usable = previous.files if previous is not None and previous.build == stamp else {}
+        # What a killed build was replacing may hold its bytes, not the manifest's: render it.
+        unfinished = inplace.pending(out_dir) if usable else frozenset()
+        if "*" in unfinished:
+            usable, unfinished = {}, frozenset()
+        check_names(paths, redirects, DEPLOY_FILES, {n: e.path for n, e in usable.items()})
 
         def current(path: str) -> Entry | None:
             entry = usable.get(file_name(path))
             if entry is None or not entry.digest or entry.digest != digests.get(path):
                 return None
+            if file_name(path) in unfinished:
+                return None
             # A file removed from the export by hand is rendered again.
             return entry if (out_dir / file_name(path)).is_file() else None
 
         kept = {path: entry for path in paths if (entry := current(path)) is not None}
-        if len(kept) == len(paths) and not include:
-            files = [_exported(path, kept[path]) for path in paths]
+        if len(kept) == len(paths) and not include and not unfinished:
+            files = [exported(path, kept[path]) for path in paths]
             if _up_to_date(app, settings, out_dir, usable, files, redirects):
                 # Nothing to render, add or remove: the export stands as it is.
                 if progress is not None:
@@ -142,8 +119,26 @@ def build(
                     full=False,
                 )
         new_root = Path(tempfile.mkdtemp(prefix=f".{out_dir.name}.build-", dir=out_dir.parent))
+        render = [path for path in paths if path not in kept]
+        if usable:
+            try:
+                return update(
+                    app,
+                    Previous(out_dir, stamp, usable, unfinished),
+                    new_root,
+                    paths,
+                    redirects,
+                    kept,
+                    digests,
+                    gzip=gzip,
+                    brotli=brotli,
+                    jobs=jobs,
+                    progress=progress,
+                    started=started,
+                )
+            finally:
+                shutil.rmtree(new_root, ignore_errors=True)
         try:
-            render = [path for path in paths if path not in kept]
             chunks = run(
                 app,
                 render,
@@ -154,7 +149,7 @@ def build(
                 jobs=jobs,
                 progress=progress,
             )
-            entries = _entries(chunks, digests)
+            entries = entries_of(chunks, digests)
             writer = TreeWriter(new_root, old_root)
             for path, entry in kept.items():
                 name = file_name(path)
@@ -172,14 +167,14 @@ def build(
             site_url = settings.site.url
             for old, new in redirects:
                 name = file_name(old)
-                answer = _moved(app, old, new)
+                answer = moved_page(app, old, new)
                 writer.write(name, answer.body)
                 size, md5 = writer.sums[name]
                 entries[name] = Entry(old, digests.get(old, ""), size, md5, answer.content_type, ())
                 if progress is not None:
                     progress(1)
             rendered = {item.path: item for chunk in chunks for item in chunk.files}
-            files = [rendered.get(path) or _exported(path, kept[path]) for path in paths]
+            files = [rendered.get(path) or exported(path, kept[path]) for path in paths]
             extra = deploy_files(files, redirects, site_url=site_url, root=str(out_dir))
             for name, body in extra.items():
                 writer.write(name, body)
@@ -209,18 +204,6 @@ def build(
     )
 
 
-def _moved(app: WebApp, old: str, new: str) -> Answer:
-    answer = moved(app, old, new)
-    if answer.status_code != 200:
-        raise BuildError(old, f"stands for {new}, which answers {answer.status}")
-    return answer
-
-
-def _exported(path: str, entry: Entry) -> Exported:
-    media_type = entry.content_type.split(";", 1)[0].strip()
-    return Exported(path, file_name(path), media_type, entry.content_type, entry.headers)
-
-
 def _up_to_date(
     app: WebApp,
     settings: Settings,
@@ -236,7 +219,7 @@ def _up_to_date(
     wanted |= {file_name(old) for old, _new in redirects}
     if wanted != set(usable):
         return False
-    bodies = {file_name(old): _moved(app, old, new).body for old, new in redirects}
+    bodies = {file_name(old): moved_page(app, old, new).body for old, new in redirects}
     extra = deploy_files(files, redirects, site_url=settings.site.url, root=str(out_dir))
     bodies |= extra
     return all(

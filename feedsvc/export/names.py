@@ -3,7 +3,7 @@ one URL per file, and a name that does not misstate the media type."""
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from pathlib import Path
 
 from feedsvc.errors import FeedsvcError
@@ -68,12 +68,22 @@ def checked_name(path: str) -> str:
 
 
 def check_names(
-    paths: Sequence[str], redirects: Sequence[tuple[str, str]], extra: Iterable[str]
+    paths: Sequence[str],
+    redirects: Sequence[tuple[str, str]],
+    extra: Iterable[str],
+    known: Mapping[str, str] | None = None,
 ) -> set[str]:
-    """Check every file name before any request: inside the folder, one URL per file."""
+    """Check every file name before any request: inside the folder, one URL per file.
+
+    A name that `known` (the previous build's manifest: name -> path) gives the same path was
+    checked by that build; only its being one URL's is checked again (most of an archive).
+    """
+    known = known or {}
     seen: dict[str, str] = {}
     for path in [*paths, *(old for old, _new in redirects), *("/" + n for n in extra)]:
-        name = checked_name(path)
+        name = file_name(path)
+        if known.get(name) != path:
+            name = checked_name(path)
         if name in seen:
             raise BuildError(path, f"maps to the file {name}, as {seen[name]} does")
         seen[name] = path

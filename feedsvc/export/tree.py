@@ -1,6 +1,6 @@
-"""The export folder on disk: a new tree built beside it, files linked from the old tree when
-their bytes did not change, swapped in at the end; one build per folder at a time, and what
-killed builds left is cleared."""
+"""The export folder on disk for a full build: a new tree built beside it, files linked from
+the old tree when their bytes did not change, swapped in at the end (later builds update it in
+place, see inplace.py); one build per folder at a time, and what killed builds left is cleared."""
 
 from __future__ import annotations
 

@@ -1,0 +1,77 @@
+"""What a build made, shared by the two ways of writing it (a new tree, or in place): the
+report, the manifest entries of rendered files, redirect pages and kept files."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from feedsvc.export.manifest import Entry
+from feedsvc.export.names import BuildError, file_name
+from feedsvc.export.runner import Chunk
+from feedsvc.export.server_config import Exported
+from feedsvc.web.frozen import Answer, WebApp, moved
+
+SIBLINGS = ((".gz", "gzip"), (".br", "br"))
+
+
+@dataclass(frozen=True, slots=True)
+class BuildReport:
+    """What a build did."""
+
+    files: tuple[Exported, ...]
+    redirects: tuple[tuple[str, str], ...]
+    written: int
+    unchanged: int
+    removed: int
+    bytes: int
+    seconds: float
+    out_dir: Path = field(default=Path())
+    rendered: int = 0  # URLs requested from the app (the rest were current already)
+    full: bool = True  # no usable manifest: every URL was requested
+
+
+def entries_of(chunks: list[Chunk], digests: dict[str, str]) -> dict[str, Entry]:
+    """Return the manifest entries of what the app rendered in this build."""
+    entries: dict[str, Entry] = {}
+    for chunk in chunks:
+        for item in chunk.files:
+            digest = digests.get(item.path, "")
+            size, md5 = chunk.sums[item.name]
+            entries[item.name] = Entry(
+                item.path, digest, size, md5, item.content_type, item.headers
+            )
+            for suffix, encoding in SIBLINGS:
+                if item.name + suffix in chunk.sums:
+                    size, md5 = chunk.sums[item.name + suffix]
+                    entries[item.name + suffix] = Entry(
+                        "", digest, size, md5, item.content_type, item.headers, encoding, item.name
+                    )
+    return entries
+
+
+def kept_entries(kept: dict[str, Entry], usable: dict[str, Entry]) -> dict[str, Entry]:
+    """Return the entries of the files kept from the previous build, with their siblings."""
+    entries: dict[str, Entry] = {}
+    for path, entry in kept.items():
+        name = file_name(path)
+        entries[name] = entry
+        for suffix, _encoding in SIBLINGS:
+            sibling = usable.get(name + suffix)
+            if sibling is not None:
+                entries[name + suffix] = sibling
+    return entries
+
+
+def moved_page(app: WebApp, old: str, new: str) -> Answer:
+    """Return what a static host serves for an old path: a page that redirects, or a copy."""
+    answer = moved(app, old, new)
+    if answer.status_code != 200:
+        raise BuildError(old, f"stands for {new}, which answers {answer.status}")
+    return answer
+
+
+def exported(path: str, entry: Entry) -> Exported:
+    """Return the export's record of a file kept from the previous build."""
+    media_type = entry.content_type.split(";", 1)[0].strip()
+    return Exported(path, file_name(path), media_type, entry.content_type, entry.headers)
