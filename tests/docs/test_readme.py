@@ -45,7 +45,10 @@ def test_every_readme_command_is_one_the_tests_run() -> None:
 
 def test_ci_runs_the_readme_test_command() -> None:
     ci = (ROOT / ".ci" / "run").read_text(encoding="utf-8")
-    assert TESTS in ci.splitlines()
+    # As written, in a subshell: under `set -e` a failure inside a bare && list is ignored
+    # (CI once passed with a failing test); a failing subshell stops the script.
+    assert f"({TESTS})" in ci.splitlines()
+    assert "set -euxo pipefail" in ci.splitlines()
 
 
 def test_ci_installs_the_manuals_extra_and_builds_it_strictly() -> None:
