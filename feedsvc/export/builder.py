@@ -33,6 +33,7 @@ from feedsvc.export.rendered import (
     entries_of,
     exported,
     moved_page,
+    write_beside,
 )
 from feedsvc.export.runner import run
 from feedsvc.export.server_config import Exported, deploy_files
@@ -164,22 +165,18 @@ def build(
                 progress(len(kept))
             # A static host cannot answer 301: an old page becomes a page that redirects, an
             # old document a copy of the current one (frozen.moved).
-            site_url = settings.site.url
-            for old, new in redirects:
-                name = file_name(old)
-                answer = moved_page(app, old, new)
-                writer.write(name, answer.body)
-                size, md5 = writer.sums[name]
-                entries[name] = Entry(old, digests.get(old, ""), size, md5, answer.content_type, ())
-                if progress is not None:
-                    progress(1)
             rendered = {item.path: item for chunk in chunks for item in chunk.files}
             files = [rendered.get(path) or exported(path, kept[path]) for path in paths]
-            extra = deploy_files(files, redirects, site_url=site_url, root=str(out_dir))
-            for name, body in extra.items():
-                writer.write(name, body)
-                size, md5 = writer.sums[name]
-                entries[name] = Entry("", "", size, md5, "text/plain; charset=utf-8", ())
+            write_beside(
+                app,
+                writer,
+                entries,
+                redirects=redirects,
+                files=files,
+                digests=digests,
+                root=str(out_dir),
+                progress=progress,
+            )
             writer.write(manifest.NAME, Manifest(stamp, entries).to_bytes())
             written = {name for chunk in chunks for name in chunk.names} | set(writer.names)
             if usable:  # what the old tree held is in its manifest: no need to walk it

@@ -3,14 +3,16 @@ report, the manifest entries of rendered files, redirect pages and kept files.""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from feedsvc.export.manifest import Entry
 from feedsvc.export.names import BuildError, file_name
 from feedsvc.export.runner import Chunk
-from feedsvc.export.server_config import Exported
-from feedsvc.web.frozen import Answer, WebApp, moved
+from feedsvc.export.server_config import Exported, deploy_files
+from feedsvc.export.tree import TreeWriter
+from feedsvc.web.frozen import Answer, WebApp, moved, settings_of
 
 SIBLINGS = ((".gz", "gzip"), (".br", "br"))
 
@@ -75,3 +77,32 @@ def exported(path: str, entry: Entry) -> Exported:
     """Return the export's record of a file kept from the previous build."""
     media_type = entry.content_type.split(";", 1)[0].strip()
     return Exported(path, file_name(path), media_type, entry.content_type, entry.headers)
+
+
+def write_beside(
+    app: WebApp,
+    writer: TreeWriter,
+    entries: dict[str, Entry],
+    *,
+    redirects: list[tuple[str, str]],
+    files: list[Exported],
+    digests: dict[str, str],
+    root: str,
+    progress: Callable[[int], None] | None = None,
+) -> None:
+    """Write what a static host serves besides the rendered URLs into `writer`, with their
+    entries: for each old URL a page that redirects or a copy of the current document
+    (frozen.moved), then the server files (_headers, _redirects, _nginx.conf)."""
+    for old, new in redirects:
+        name = file_name(old)
+        answer = moved_page(app, old, new)
+        writer.write(name, answer.body)
+        size, md5 = writer.sums[name]
+        entries[name] = Entry(old, digests.get(old, ""), size, md5, answer.content_type, ())
+        if progress is not None:
+            progress(1)
+    site_url = settings_of(app).site.url
+    for name, body in deploy_files(files, redirects, site_url=site_url, root=root).items():
+        writer.write(name, body)
+        size, md5 = writer.sums[name]
+        entries[name] = Entry("", "", size, md5, "text/plain; charset=utf-8", ())

@@ -12,11 +12,16 @@ from pathlib import Path
 from feedsvc.export import inplace
 from feedsvc.export.manifest import NAME, Entry, Manifest
 from feedsvc.export.names import file_name
-from feedsvc.export.rendered import BuildReport, entries_of, exported, kept_entries, moved_page
+from feedsvc.export.rendered import (
+    BuildReport,
+    entries_of,
+    exported,
+    kept_entries,
+    write_beside,
+)
 from feedsvc.export.runner import run
-from feedsvc.export.server_config import deploy_files
 from feedsvc.export.tree import TreeWriter
-from feedsvc.web.frozen import WebApp, settings_of
+from feedsvc.web.frozen import WebApp
 
 
 @dataclass(frozen=True, slots=True)
@@ -54,21 +59,18 @@ def update(
         progress(len(kept))
     staged = {name: md5 for chunk in chunks for name, (_size, md5) in chunk.sums.items()}
     writer = TreeWriter(staging, None)
-    for old, new in redirects:
-        name = file_name(old)
-        answer = moved_page(app, old, new)
-        writer.write(name, answer.body)
-        size, md5 = writer.sums[name]
-        entries[name] = Entry(old, digests.get(old, ""), size, md5, answer.content_type, ())
-        if progress is not None:
-            progress(1)
     rendered = {item.path: item for chunk in chunks for item in chunk.files}
     files = [rendered.get(path) or exported(path, kept[path]) for path in paths]
-    site_url = settings_of(app).site.url
-    for name, body in deploy_files(files, redirects, site_url=site_url, root=str(out_dir)).items():
-        writer.write(name, body)
-        size, md5 = writer.sums[name]
-        entries[name] = Entry("", "", size, md5, "text/plain; charset=utf-8", ())
+    write_beside(
+        app,
+        writer,
+        entries,
+        redirects=redirects,
+        files=files,
+        digests=digests,
+        root=str(out_dir),
+        progress=progress,
+    )
     staged |= {name: md5 for name, (_size, md5) in writer.sums.items()}
     before = {name: entry.md5 for name, entry in usable.items() if name in staged}
     changed = inplace.changed(out_dir, staged, before, previous.unfinished)
