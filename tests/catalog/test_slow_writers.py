@@ -74,13 +74,16 @@ def test_a_slow_copy_is_published_whole_by_the_running_server(seeds: Path, tmp_p
                 time.sleep(0.1)
             handle.write(WHOLE[len(WHOLE) // 2 :])
 
+        seen: list[dict[str, str]] = []
+
         def published() -> bool:
+            # The item as the answer that first showed it (another worker may take a moment
+            # longer to notice the new catalog state).
             items = json.loads(fetch(base + "/feeds/feed.json")[1])["items"]
-            return any(item["title"] == "Harbour reopens after the storm" for item in items)
+            seen[:] = [i for i in items if i["title"] == "Harbour reopens after the storm"]
+            return bool(seen)
 
         until(published, "the whole file")
-        items = json.loads(fetch(base + "/feeds/feed.json")[1])["items"]
-        harbour = next(i for i in items if i["title"] == "Harbour reopens after the storm")
-        assert "Second." in harbour["content_html"]
+        assert "Second." in seen[0]["content_html"]  # whole, never the half written first
     finally:
         assert stop_server(process) == 0
