@@ -75,6 +75,7 @@ class Writer:
         self.failures = 0
         self.due: float | None = 0.0  # monotonic time an ingest is due (None: nothing due)
         self._reported: dict[str, Rejected] = {}
+        self._failed_on: tuple[int, int, int] | None = None  # the catalog file as it failed
         self._saved = 0.0
         self.state: dict[str, Any] = {
             "pid": os.getpid(),
@@ -151,8 +152,21 @@ class Writer:
         self.save()
         return report
 
+    def _catalog_stamp(self) -> tuple[int, int, int] | None:
+        try:
+            stat = self.settings.database.stat()
+        except OSError:
+            return None
+        return (stat.st_ino, stat.st_mtime_ns, stat.st_size)
+
+    def _catalog_came_back(self) -> bool:
+        """Tell whether the catalog file changed since the last failure (restored, moved back,
+        its disk remounted): worth a try now rather than at the end of the backoff."""
+        return self.failures > 0 and self._catalog_stamp() != self._failed_on
+
     def _failed(self, reason: str) -> None:
         self.failures += 1
+        self._failed_on = self._catalog_stamp()
         delay = min(MAX_RETRY_SECONDS, 2.0 ** (self.failures - 1))
         self.due = time.monotonic() + delay
         if reason != self.state["last_error"]:
@@ -176,9 +190,9 @@ class Writer:
 
     def _tick(self, changed: bool, next_rescan: float) -> float:
         """Handle one wake-up; return when the next full rescan is due."""
-        now = time.monotonic()
-        if changed:
+        if changed or self._catalog_came_back():
             self.seen_change()
+        now = time.monotonic()
         if now >= next_rescan:
             self.due = now if self.due is None else min(self.due, now)
             next_rescan = now + self.settings.rescan_seconds

@@ -14,6 +14,10 @@ from pathlib import Path
 
 import pytest
 
+from feedsvc.catalog import open_catalog
+from feedsvc.catalog.safekeeping import backup_now, restore
+from feedsvc.config.settings import load_settings
+from feedsvc.service.writer import Writer
 from tests.conftest import article_text, free_port, start_server, stop_server, write_article
 from tests.corpus import write_corpus
 from tests.service.test_live import Hammer, fetch, until
@@ -268,3 +272,33 @@ def test_a_state_file_that_cannot_be_written_is_logged_once(
     assert sum("cannot write" in m for m in messages) == 1
     assert sum("is written again" in m for m in messages) == 1
     assert json.loads((blocked / "writer.json").read_text()) == {"a": 3}
+
+
+def test_a_restored_catalog_is_written_at_the_next_wake_up_not_after_the_backoff(
+    seeds: Path, tmp_path: Path
+) -> None:
+    # The writer backs off up to a minute between failed attempts; once the catalog is back
+    # (restored by hand) waiting out that backoff would keep the site stale for no reason.
+    settings = load_settings(
+        {},
+        {
+            "SEEDS_DIR": seeds,
+            "DATABASE": tmp_path / "c.sqlite3",
+            "SETTLE_MS": 0,
+            "RUN_DIR": tmp_path / "run",
+        },
+    )
+    writer = Writer(settings)
+    assert writer.run_once() is not None
+    backup_now(settings)
+    settings.database.unlink()
+    for _ in range(4):  # the catalog is gone: each attempt fails, the backoff grows to 8 s
+        assert writer.run_once() is None
+    assert writer.due is not None
+    assert writer.due - time.monotonic() > 5
+    write_article(seeds, "090_during", "Science", "Written while it was gone", "Body.")
+    restore(settings)
+    writer._tick(changed=False, next_rescan=time.monotonic() + 3600)
+    assert writer.state["last_error"] is None
+    titles = {record.title for record, _, _ in open_catalog(settings.database).each_live()}
+    assert "Written while it was gone" in titles
