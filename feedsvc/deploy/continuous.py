@@ -19,6 +19,8 @@ from feedsvc.config.settings import Settings
 from feedsvc.errors import FeedsvcError
 
 if TYPE_CHECKING:
+    from feedsvc.export.manifest import Entry
+    from feedsvc.export.rendered import BuildReport
     from feedsvc.web.frozen import WebApp
 
 log = logging.getLogger(__name__)
@@ -40,6 +42,11 @@ class Publisher:
         self.heartbeat = heartbeat or (lambda: None)
         self._app: WebApp | None = None
         self._feeds: list[str] = []
+        # What the builds changed since the last deploy that worked (None: unknown, the deploy
+        # reads the whole manifest), and the export as this publisher's last build left it.
+        self._changed: dict[str, Entry] | None = None
+        self._gone: set[str] = set()
+        self._left: str | None = None
         self.failures = 0  # in a row
         self.state: dict[str, Any] = {
             "deploy_target": self.target,
@@ -70,21 +77,27 @@ class Publisher:
     def publish(self) -> bool:
         """Export and deploy what changed, then ping; return False (logged) on a failure."""
         from feedsvc.deploy import deploy
+        from feedsvc.deploy.plan import export_digest
         from feedsvc.export.builder import build
 
         beat = self.heartbeat
+        out_dir = self.settings.export_dir
         try:
-            built = build(
-                self._app_for_export(), self.settings.export_dir, progress=lambda _n: beat()
-            )
+            if self._left is None or export_digest(out_dir) != self._left:
+                self._changed = None  # another build wrote the export meanwhile
+            built = build(self._app_for_export(), out_dir, progress=lambda _n: beat())
+            self._left = export_digest(out_dir)
+            self._note(built)
             sent = deploy(
-                self.settings.export_dir,
+                out_dir,
                 self.target,
                 endpoint_url=self.settings.s3_endpoint,
                 progress=lambda _n: beat(),
                 # A change costs what it changes: the target's copy of the state (as large
                 # as the site) is written every deploy.SHARE_AFTER objects, not each time.
                 share=False,
+                changed=self._changed,
+                removed=self._gone,
             )
         except FeedsvcError as exc:
             self.failures += 1
@@ -100,6 +113,7 @@ class Publisher:
         if self.state["deploy_error"] is not None:
             log.info("deploy works again")
         self.failures = 0
+        self._changed, self._gone = {}, set()
         log.info(
             "published to %s: %d URLs rendered, %d objects sent, %d deleted",
             self.target,
@@ -116,3 +130,13 @@ class Publisher:
         if self.ping is not None and feeds:
             self.ping(feeds)
         return True
+
+    def _note(self, built: BuildReport) -> None:
+        """Add what a build changed to what waits to be deployed."""
+        if built.changed is None or self._changed is None:
+            self._changed = None
+            return
+        for name in built.gone:
+            self._changed.pop(name, None)
+        self._gone = (self._gone - built.changed.keys()) | built.gone
+        self._changed |= built.changed

@@ -14,6 +14,7 @@ would misrepresent aborts the build and leaves the previous export untouched.
 from __future__ import annotations
 
 import hashlib
+import os
 import shutil
 import tempfile
 import time
@@ -33,10 +34,11 @@ from feedsvc.export.rendered import (
     entries_of,
     exported,
     moved_page,
+    server_files_current,
     write_beside,
 )
 from feedsvc.export.runner import run
-from feedsvc.export.server_config import Exported, deploy_files
+from feedsvc.export.server_config import Exported, deploy_inputs
 from feedsvc.export.tree import LOCK_WAIT, TreeWriter, count_removed, exclusive, swap
 from feedsvc.export.update import Previous, update
 from feedsvc.web.frozen import WebApp, settings_of
@@ -91,14 +93,18 @@ def build(
             usable, unfinished = {}, frozenset()
         check_names(paths, redirects, DEPLOY_FILES, {n: e.path for n, e in usable.items()})
 
+        root = str(out_dir)
+
         def current(path: str) -> Entry | None:
-            entry = usable.get(file_name(path))
+            name = file_name(path)
+            entry = usable.get(name)
             if entry is None or not entry.digest or entry.digest != digests.get(path):
                 return None
-            if file_name(path) in unfinished:
+            if name in unfinished:
                 return None
-            # A file removed from the export by hand is rendered again.
-            return entry if (out_dir / file_name(path)).is_file() else None
+            # A file removed from the export by hand is rendered again (os.path: pathlib's
+            # objects cost more than the stat itself, once per file of a large export).
+            return entry if os.path.isfile(os.path.join(root, name)) else None
 
         kept = {path: entry for path in paths if (entry := current(path)) is not None}
         if len(kept) == len(paths) and not include and not unfinished:
@@ -118,6 +124,7 @@ def build(
                     out_dir=out_dir,
                     rendered=0,
                     full=False,
+                    changed={},
                 )
         new_root = Path(tempfile.mkdtemp(prefix=f".{out_dir.name}.build-", dir=out_dir.parent))
         render = [path for path in paths if path not in kept]
@@ -175,6 +182,7 @@ def build(
                 files=files,
                 digests=digests,
                 root=str(out_dir),
+                previous={},
                 progress=progress,
             )
             writer.write(manifest.NAME, Manifest(stamp, entries).to_bytes())
@@ -216,9 +224,10 @@ def _up_to_date(
     wanted |= {file_name(old) for old, _new in redirects}
     if wanted != set(usable):
         return False
+    inputs = deploy_inputs(files, redirects, site_url=settings.site.url, root=str(out_dir))
+    if not server_files_current(usable, inputs, out_dir):
+        return False
     bodies = {file_name(old): moved_page(app, old, new).body for old, new in redirects}
-    extra = deploy_files(files, redirects, site_url=settings.site.url, root=str(out_dir))
-    bodies |= extra
     return all(
         hashlib.md5(body, usedforsecurity=False).hexdigest() == usable[name].md5
         for name, body in bodies.items()

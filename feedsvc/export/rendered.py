@@ -3,14 +3,14 @@ report, the manifest entries of rendered files, redirect pages and kept files.""
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from feedsvc.export.manifest import Entry
-from feedsvc.export.names import BuildError, file_name
+from feedsvc.export.names import DEPLOY_FILES, BuildError, file_name
 from feedsvc.export.runner import Chunk
-from feedsvc.export.server_config import Exported, deploy_files
+from feedsvc.export.server_config import Exported, deploy_files, deploy_inputs
 from feedsvc.export.tree import TreeWriter
 from feedsvc.web.frozen import Answer, WebApp, moved, settings_of
 
@@ -31,6 +31,10 @@ class BuildReport:
     out_dir: Path = field(default=Path())
     rendered: int = 0  # URLs requested from the app (the rest were current already)
     full: bool = True  # no usable manifest: every URL was requested
+    # The manifest entries that differ from the previous build's, and the files it no longer
+    # has (a deploy told them need not read the whole manifest); None after a full build.
+    changed: Mapping[str, Entry] | None = None
+    gone: frozenset[str] = frozenset()
 
 
 def entries_of(chunks: list[Chunk], digests: dict[str, str]) -> dict[str, Entry]:
@@ -88,11 +92,13 @@ def write_beside(
     files: list[Exported],
     digests: dict[str, str],
     root: str,
+    previous: Mapping[str, Entry],
     progress: Callable[[int], None] | None = None,
 ) -> None:
     """Write what a static host serves besides the rendered URLs into `writer`, with their
     entries: for each old URL a page that redirects or a copy of the current document
-    (frozen.moved), then the server files (_headers, _redirects, _nginx.conf)."""
+    (frozen.moved), then the server files (_headers, _redirects, _nginx.conf) unless the
+    `previous` build's were made of the same inputs."""
     for old, new in redirects:
         name = file_name(old)
         answer = moved_page(app, old, new)
@@ -102,7 +108,21 @@ def write_beside(
         if progress is not None:
             progress(1)
     site_url = settings_of(app).site.url
+    inputs = deploy_inputs(files, redirects, site_url=site_url, root=root)
+    if server_files_current(previous, inputs, Path(root)):
+        entries |= {name: previous[name] for name in DEPLOY_FILES}
+        return
     for name, body in deploy_files(files, redirects, site_url=site_url, root=root).items():
         writer.write(name, body)
         size, md5 = writer.sums[name]
-        entries[name] = Entry("", "", size, md5, "text/plain; charset=utf-8", ())
+        entries[name] = Entry("", inputs[name], size, md5, "text/plain; charset=utf-8", ())
+
+
+def server_files_current(
+    previous: Mapping[str, Entry], inputs: Mapping[str, str], root: Path
+) -> bool:
+    """Return whether the export's server files were made of `inputs` and are still there."""
+    return all(
+        name in previous and previous[name].digest == inputs[name] and (root / name).is_file()
+        for name in DEPLOY_FILES
+    )

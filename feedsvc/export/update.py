@@ -69,6 +69,7 @@ def update(
         files=files,
         digests=digests,
         root=str(out_dir),
+        previous=usable,
         progress=progress,
     )
     staged |= {name: md5 for name, (_size, md5) in writer.sums.items()}
@@ -97,4 +98,6 @@ def update(
         out_dir=out_dir,
         rendered=len(render),
         full=False,
+        changed={name: entry for name, entry in entries.items() if usable.get(name) != entry},
+        gone=frozenset(gone),
     )

@@ -1,0 +1,139 @@
+"""Continuous publishing tells each deploy what the builds changed since the last deploy that
+worked, so a change costs what it changes; whatever it cannot vouch for (a first publish, a
+build by another hand) is read from the whole manifest. Real builds, a real folder target."""
+
+from __future__ import annotations
+
+import shutil
+from collections.abc import Callable
+from pathlib import Path
+
+import pytest
+
+from feedsvc import deploy as deploy_module
+from feedsvc.catalog.safekeeping import run_ingest
+from feedsvc.config.settings import Settings, load_settings
+from feedsvc.deploy.continuous import Publisher
+from feedsvc.export.builder import build
+from feedsvc.export.manifest import Manifest
+from feedsvc.web.frozen import app_for
+from tests.conftest import write_article
+
+
+@pytest.fixture
+def settings(seeds: Path, tmp_path: Path) -> Settings:
+    return load_settings(
+        {},
+        {
+            "SEEDS_DIR": seeds,
+            "DATABASE": tmp_path / "c.sqlite3",
+            "RUN_DIR": tmp_path / "run",
+            "CARD_DIR": tmp_path / "cards",
+            "EXPORT_DIR": tmp_path / "site",
+            "DEPLOY": str(tmp_path / "www"),
+            "SETTLE_MS": 0,
+        },
+    )
+
+
+@pytest.fixture
+def manifest_reads(monkeypatch: pytest.MonkeyPatch) -> list[Path]:
+    """Record each time a deploy reads the whole manifest (and still let it)."""
+    reads: list[Path] = []
+    load: Callable[[Path], Manifest | None] = deploy_module.load
+
+    def counted(root: Path) -> Manifest | None:
+        reads.append(root)
+        return load(root)
+
+    monkeypatch.setattr(deploy_module, "load", counted)
+    return reads
+
+
+def _same_tree(export: Path, target: Path) -> None:
+    """Every served file of the export is in the target with the same bytes, nothing more."""
+
+    def served(root: Path) -> dict[str, bytes]:
+        return {
+            str(path.relative_to(root)): path.read_bytes()
+            for path in root.rglob("*")
+            if path.is_file()
+            and not any(part.startswith(".") for part in path.relative_to(root).parts)
+            and path.name != "_nginx.conf"  # its root names the folder it serves
+        }
+
+    assert served(target) == served(export)
+
+
+def test_each_deploy_is_told_what_changed_even_across_failed_deploys(
+    settings: Settings, seeds: Path, manifest_reads: list[Path]
+) -> None:
+    run_ingest(settings)
+    publisher = Publisher(settings)
+    publisher.changed([])
+    assert publisher.publish()
+    assert len(manifest_reads) == 1  # the first one knows nothing yet
+    target = Path(str(settings.deploy_target))
+    _same_tree(settings.export_dir, target)
+
+    write_article(seeds, "002_second", "Science", "Corrected title", "A corrected body.")
+    run_ingest(settings)
+    publisher.changed([])
+    assert publisher.publish()
+    assert len(manifest_reads) == 1
+    _same_tree(settings.export_dir, target)
+
+    # The target is away: the deploy fails, the next build's changes add to the backlog.
+    aside = target.with_name("www-away")
+    target.rename(aside)
+    target.write_text("not a folder")
+    write_article(seeds, "090_new", "Science", "A new one", "Body.")
+    run_ingest(settings)
+    assert not publisher.publish()
+    next(seeds.glob("001_*")).unlink()
+    write_article(seeds, "090_new", "Science", "A new one, edited", "Body.")
+    run_ingest(settings)
+    assert not publisher.publish()
+    target.unlink()
+    aside.rename(target)
+    reads = len(manifest_reads)  # a failed deploy may have read it: it trusted nothing
+    assert publisher.publish()
+    assert len(manifest_reads) == reads
+    _same_tree(settings.export_dir, target)
+
+
+def test_a_build_by_another_hand_is_not_taken_on_trust(
+    settings: Settings, seeds: Path, manifest_reads: list[Path]
+) -> None:
+    run_ingest(settings)
+    publisher = Publisher(settings)
+    publisher.changed([])
+    assert publisher.publish()
+    write_article(seeds, "090_new", "Science", "Built by hand", "Body.")
+    run_ingest(settings)
+    build(app_for(settings), settings.export_dir)  # `feedsvc build` while the writer runs
+    publisher.changed([])
+    assert publisher.publish()  # its own build finds nothing to do
+    assert len(manifest_reads) == 2
+    target = Path(str(settings.deploy_target))
+    _same_tree(settings.export_dir, target)
+    assert "Built by hand" in (target / "articles").joinpath(
+        next(p.name for p in (target / "articles").iterdir() if "built-by-hand" in p.name),
+        "index.html",
+    ).read_text()
+
+
+def test_after_a_full_build_the_whole_manifest_is_read(
+    settings: Settings, seeds: Path, manifest_reads: list[Path], tmp_path: Path
+) -> None:
+    run_ingest(settings)
+    publisher = Publisher(settings)
+    publisher.changed([])
+    assert publisher.publish()
+    shutil.rmtree(settings.export_dir)  # the next build is a full one
+    write_article(seeds, "090_new", "Science", "After a full build", "Body.")
+    run_ingest(settings)
+    publisher.changed([])
+    assert publisher.publish()
+    assert len(manifest_reads) == 2
+    _same_tree(settings.export_dir, Path(str(settings.deploy_target)))
