@@ -3,8 +3,8 @@
 A row is deleted only once its inbox said 2xx (or refused it for good), so a writer killed at
 any moment loses nothing: the next one clears the claims of the dead one and goes on (an
 activity may then arrive twice; receivers drop repeats by its id). A failed row is retried with
-exponential backoff; after `give_up` seconds it is dropped, and its inbox too when it has failed
-for as long (its followers are forgotten).
+exponential backoff; once it and its inbox have failed for `give_up` seconds it is dropped and
+the inbox counts as dead (its followers are forgotten).
 """
 
 from __future__ import annotations
@@ -116,8 +116,10 @@ def refused(store: Store, item: Delivery, reason: str) -> None:
 def failed(
     store: Store, item: Delivery, reason: str, *, base: float, give_up: float, now: float
 ) -> bool:
-    """Schedule a retry of a failed row, or drop it after `give_up` seconds; return whether
-    its inbox is dead (failing for `give_up` seconds: its followers are then forgotten)."""
+    """Schedule a retry of a failed row, or drop it once both it and its inbox have failed for
+    `give_up` seconds; return whether it was dropped, its inbox then being dead (its followers
+    are forgotten). A row first tried late is kept until its inbox counts as dead: dropped
+    earlier, no row would be left to find the inbox dead."""
     with store.transaction():
         store.db.execute(
             "INSERT OR IGNORE INTO inboxes (inbox, failing_since) VALUES (?, ?)",
@@ -126,7 +128,7 @@ def failed(
         since = store.db.execute(
             "SELECT failing_since FROM inboxes WHERE inbox = ?", (item.inbox,)
         ).fetchone()[0]
-        if now - item.created < give_up:
+        if now - item.created < give_up or now - float(since) < give_up:
             delay = min(MAX_BACKOFF, base * 2.0**item.attempts)
             store.db.execute(
                 "UPDATE deliveries SET claimed = 0, attempts = attempts + 1, next_at = ?, "
@@ -136,7 +138,7 @@ def failed(
             return False
         store.db.execute("DELETE FROM deliveries WHERE id = ?", (item.id,))
         _tally(store, "dropped")
-    return now - float(since) >= give_up
+    return True
 
 
 @dataclass(frozen=True, slots=True)

@@ -76,3 +76,20 @@ def test_a_store_made_by_a_newer_feedsvc_is_refused(database: Path) -> None:
         db.execute("PRAGMA user_version = 99")
     with pytest.raises(CatalogError, match="newer than this feedsvc"):
         open_store(database)
+
+
+def test_an_inbox_whose_last_delivery_is_given_up_is_dead_however_late_its_first_try(
+    database: Path,
+) -> None:
+    # A busy worker may first try a delivery long after it was queued: the inbox has then
+    # failed for less time than the delivery is old. The delivery must not be dropped before
+    # the inbox counts as dead, or nothing is left to find it dead and its followers stay.
+    with open_store(database) as held:
+        queue.enqueue(held, [("https://a.example/inbox", "actor", b"{}")], now=0.0)
+        (item,) = queue.claim(held, 1, now=0.0)
+        assert not queue.failed(held, item, "503", base=0.1, give_up=1.0, now=0.9)
+        (item,) = queue.claim(held, 1, now=1.2)
+        assert not queue.failed(held, item, "503", base=0.1, give_up=1.0, now=1.2)
+        (item,) = queue.claim(held, 1, now=2.0)
+        assert queue.failed(held, item, "503", base=0.1, give_up=1.0, now=2.0)
+        assert queue.claim(held, 1, now=100.0) == []
