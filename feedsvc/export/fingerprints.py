@@ -78,18 +78,15 @@ def _article(record: Record, seq: int, section_seq: int, site_title: str) -> _Ar
     # made of what `full` holds already (title, section, published; the site's title).
     own = record.image
     image = own and (own.name, own.media_type, own.width, own.height, own.length, own.alt)
+    # content_hash stands for everything read from the file (title, section, paragraphs, front
+    # matter, the image's bytes): hashing it instead of the text keeps this cheap per article.
     full = _digest(
         record.entry_id,
-        record.title,
         record.slug,
-        record.section,
         record.section_slug,
         published,
         rfc3339(record.updated),
-        record.author,
-        record.tags,
-        record.summary,
-        record.paragraphs,
+        record.content_hash,
         image,
     )
     teaser = _digest(record.slug, record.title, record.section, record.section_slug, published)
