@@ -21,7 +21,7 @@ from feedsvc.config.settings import Settings, to_environ
 from feedsvc.documents.icons import icons_for
 
 NAME = ".feedsvc-manifest.json"
-FORMAT = 1
+FORMAT = 2  # 2: content types and header sets written once, named by index
 # Settings that change no exported byte (where things run, how the server behaves).
 _RUNTIME = frozenset(
     "FEEDSVC_" + name
@@ -106,21 +106,32 @@ class Manifest:
     files: dict[str, Entry]
 
     def to_bytes(self) -> bytes:
-        """Return the manifest's file content (deterministic; compact: one row a file)."""
-        rows = {
-            name: [
+        """Return the manifest's file content (deterministic; compact: one short row a file,
+        each distinct content type and header set written once and named by its place)."""
+        types: dict[str, int] = {}
+        header_sets: dict[tuple[tuple[str, str], ...], int] = {}
+        rows = {}
+        for name, entry in sorted(self.files.items()):
+            kind = types.setdefault(entry.content_type, len(types))
+            headers = header_sets.setdefault(entry.headers, len(header_sets))
+            rows[name] = [
                 entry.path,
                 entry.digest,
                 entry.size,
                 entry.md5,
-                entry.content_type,
-                entry.headers,
+                kind,
+                headers,
                 entry.encoding,
                 entry.source,
             ]
-            for name, entry in sorted(self.files.items())
+        document = {
+            "format": FORMAT,
+            "fields": _FIELDS,
+            "build": self.build,
+            "content_types": list(types),
+            "header_sets": [[list(pair) for pair in headers] for headers in header_sets],
+            "files": rows,
         }
-        document = {"format": FORMAT, "fields": _FIELDS, "build": self.build, "files": rows}
         return json.dumps(document, separators=(",", ":")).encode("utf-8")
 
 
@@ -132,11 +143,17 @@ def load(root: Path) -> Manifest | None:
             return None
         if document.get("fields") != _FIELDS:
             return None
+        types = [str(kind) for kind in document["content_types"]]
+        header_sets = [
+            tuple((str(key), str(value)) for key, value in headers)
+            for headers in document["header_sets"]
+        ]
         files = {}
         for name, row in document["files"].items():
-            path, digest, size, md5, content_type, headers, encoding, source = row
-            pairs = tuple((str(key), str(value)) for key, value in headers)
-            files[name] = Entry(path, digest, size, md5, content_type, pairs, encoding, source)
+            path, digest, size, md5, kind, headers, encoding, source = row
+            files[name] = Entry(
+                path, digest, size, md5, types[kind], header_sets[headers], encoding, source
+            )
         return Manifest(str(document["build"]), files)
-    except (OSError, ValueError, TypeError, KeyError, AttributeError):
+    except (OSError, ValueError, TypeError, KeyError, AttributeError, IndexError):
         return None
