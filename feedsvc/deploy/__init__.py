@@ -25,12 +25,13 @@ from typing import Literal
 
 from feedsvc.deploy.folder import FolderTarget
 from feedsvc.deploy.ledger import FOLD_AT, folder_for, keep, open_ledger
-from feedsvc.deploy.plan import STAGES, Plan, Target, export_digest, make_plan, wanted
+from feedsvc.deploy.plan import Plan, Target, export_digest, make_plan, wanted
 from feedsvc.deploy.sending import CONNECTIONS, apply
 from feedsvc.deploy.state import MARKER_LIMIT, MARKER_NAME, SentObject, decode_marker
 from feedsvc.errors import DeployError, MissingExtra
 from feedsvc.export.manifest import Entry, load
 from feedsvc.export.tree import LOCK_WAIT, exclusive
+from feedsvc.urlmap.publication import STAGES
 
 __all__ = [
     "MAX_DELETES",

@@ -17,56 +17,11 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Protocol
 
-from feedsvc import urlmap
 from feedsvc.deploy.state import Meta, SentObject
 from feedsvc.documents.headers import CACHE_CONTROL
 from feedsvc.errors import DeployError
 from feedsvc.export.manifest import NAME, Entry
-
-# Stages of publication, in order; each is sent whole before the next one starts.
-STAGES = (
-    "assets",  # /static/: what pages and feeds style themselves with
-    "cards",  # preview cards and articles' own images, which article pages name
-    "articles",  # article pages, embed cards, oEmbed documents
-    "archives",  # RFC 5005 archive blocks, which link to articles
-    "redirects",  # old slugs, which point at article pages
-    "subscribe pages",  # each scope's subscribe page, which lists link to; it shows articles
-    "lists",  # the front page, sections and their pages
-    "feeds",  # subscription feeds, which link to articles, archives and lists
-    "feeds page",  # /feeds/, which lists the feeds
-    "sitemap parts",
-    "sitemap",
-    "opml",
-    "robots",
-    "rest",
-    # The deployed record last: it says what the site publishes, so it goes once all of that
-    # is there (a builder reading it mid-deploy sees the previous deploy's, still true).
-    "record",
-)
-_STAGE = {name: number for number, name in enumerate(STAGES)}
-# The stage of each kind of path the URL map tells apart.
-_STAGE_OF_KIND = {
-    "asset": "assets",
-    "image": "cards",
-    "card": "cards",
-    "article": "articles",
-    "archive": "archives",
-    "subscribe": "subscribe pages",
-    "list": "lists",
-    "feed": "feeds",
-    "sitemap part": "sitemap parts",
-    "feeds page": "feeds page",
-    "sitemap": "sitemap",
-    "opml": "opml",
-    "robots": "robots",
-    "other": "rest",
-    "record": "record",
-}
-
-
-def stage_of(path: str, *, redirect: bool = False) -> int:
-    """Return the stage of publication of the file answering a URL path."""
-    return _STAGE["redirects" if redirect else _STAGE_OF_KIND[urlmap.path_kind(path)]]
+from feedsvc.urlmap.publication import stage_of
 
 
 @dataclass(frozen=True, slots=True)
@@ -180,7 +135,7 @@ def wanted(
                 continue
         source = files.get(entry.source) if entry.source else None
         path = source.path if source is not None else entry.path
-        stage = stage_of(path, redirect=redirect is not None) if path else _STAGE["rest"]
+        stage = stage_of(path, redirect=redirect is not None)
         items.append(
             Item(
                 key=name,

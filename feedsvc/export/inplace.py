@@ -21,39 +21,12 @@ from feedsvc import urlmap
 
 JOURNAL = ".feedsvc-journal.json"
 
-# Whatever links to something comes after it (the deploy publishes in the same order): images
-# and cards, article pages, archives, old slugs, subscribe pages, lists, feeds, the rest.
-_RANK = {
-    "asset": 0,
-    "image": 1,
-    "card": 1,
-    "article": 2,
-    "archive": 3,
-    "subscribe": 5,
-    "list": 6,
-    "feed": 7,
-    "feeds page": 8,
-    "sitemap part": 9,
-    "sitemap": 10,
-    "opml": 11,
-    "robots": 12,
-    "other": 13,
-    "record": 15,
-}
-_REDIRECT = 4
-# _headers, _redirects, _nginx.conf: with the redirect pages, once the pages new redirects point
-# to are there, and before the lists that link to a page number which stopped redirecting.
-_BESIDE = 4
-
 
 def rank(path: str, *, redirect: bool = False) -> tuple[int, int]:
-    """Return when the file answering a URL path is put in place ("" for deploy files): by
-    stage, and within one the deeper paths first (a section's page 3 before the section, page 3
-    before the front page, which link to them)."""
-    if redirect:
-        return _REDIRECT, 0
-    stage = _RANK[urlmap.path_kind(path)] if path else _BESIDE
-    return stage, -path.count("/")
+    """Return when the file answering a URL path is put in place ("" for the server files):
+    by stage of publication (urlmap.stage_of), and within one the deeper paths first (a
+    section's page 3 before the section, page 3 before the front page, which link to them)."""
+    return urlmap.stage_of(path, redirect=redirect), 0 if redirect else -path.count("/")
 
 
 def pending(out_dir: Path) -> frozenset[str]:

@@ -9,4 +9,5 @@ writer's hub pings and the catalog build paths with the functions below; `all_pa
 
 from feedsvc.urlmap.fediverse import *  # noqa: F403
 from feedsvc.urlmap.paths import *  # noqa: F403
+from feedsvc.urlmap.publication import *  # noqa: F403
 from feedsvc.urlmap.shapes import *  # noqa: F403

@@ -39,12 +39,12 @@ from feedsvc.catalog.deployed import (
 )
 from feedsvc.cli import building, cli, serving
 from feedsvc.deploy import adopting
-from feedsvc.deploy.plan import STAGES, stage_of
 from feedsvc.deploy.state import STATE_NAME
 from feedsvc.documents.headers import HeaderPolicy
 from feedsvc.errors import RecordError
 from feedsvc.export.builder import build
 from feedsvc.export.manifest import load
+from feedsvc.urlmap.publication import STAGES, stage_of
 from tests.conftest import SITE_URL, T0, free_port, run_ingest, write_article
 from tests.deploy.test_deploy import (  # noqa: F401 - fixtures: a real S3 API over HTTP on loopback
     Proxy,

@@ -30,10 +30,11 @@ from moto.server import ThreadedMotoServer
 
 from feedsvc.cli import cli
 from feedsvc.deploy import deploy
-from feedsvc.deploy.plan import read_redirects, stage_of
+from feedsvc.deploy.plan import read_redirects
 from feedsvc.deploy.state import BOOKKEEPING
 from feedsvc.export import manifest
 from feedsvc.export.names import DEPLOY_FILES, file_name
+from feedsvc.urlmap.publication import stage_of
 from feedsvc.web.app import create_app
 from tests.conftest import SITE_URL, free_port, write_article
 from tests.corpus import write_corpus
