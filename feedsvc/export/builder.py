@@ -46,12 +46,16 @@ from feedsvc.web.frozen import WebApp, settings_of
 __all__ = ["BuildError", "BuildReport", "Exported", "build", "file_name"]
 
 
-def _digests(settings: Settings) -> dict[str, str]:
+def _publication(settings: Settings) -> tuple[list[str], list[tuple[str, str]], dict[str, str]]:
+    """Return every path, the redirects and every path's digest, from one catalog reading."""
     catalog = open_catalog(settings.database, readonly=True)
     try:
-        return fingerprints(catalog, settings)
+        articles: list[tuple[str, str]] = []
+        digests = fingerprints(catalog, settings, articles=articles)
+        paths, redirects = site_paths(settings, catalog, articles)
     finally:
         catalog.close()
+    return paths, redirects, digests
 
 
 def build(
@@ -76,13 +80,12 @@ def build(
     settings = settings_of(app)
     out_dir = out_dir.resolve()
     include = tuple(include)
-    paths, redirects = site_paths(settings)
-    paths += list(include)
-    if on_total is not None:
-        on_total(len(paths) + len(redirects))
     out_dir.parent.mkdir(parents=True, exist_ok=True)
     with exclusive(out_dir, wait):
-        digests = _digests(settings)
+        paths, redirects, digests = _publication(settings)
+        paths += list(include)
+        if on_total is not None:
+            on_total(len(paths) + len(redirects))
         stamp = manifest.build_digest(settings, gzip=gzip, brotli=brotli, include=include)
         old_root = out_dir if out_dir.is_dir() else None
         previous = manifest.load(out_dir) if old_root is not None else None

@@ -105,9 +105,14 @@ def _article(record: Record, seq: int, section_seq: int, site_title: str) -> _Ar
     )
 
 
-def fingerprints(catalog: Catalog, settings: Settings) -> dict[str, str]:
+def fingerprints(
+    catalog: Catalog, settings: Settings, *, articles: list[tuple[str, str]] | None = None
+) -> dict[str, str]:
     """Return {path: digest of what its bytes are made from} for every path of the catalog's
-    publication, redirect pages of old slugs included."""
+    publication, redirect pages of old slugs included.
+
+    `articles`, when given, receives (slug, card version) of every live article, newest first:
+    what listing.site_paths needs, read here once rather than twice."""
     site_title, page_size, feed_size = settings.site.title, settings.page_size, settings.feed_size
     site = _Scope(None, slots=catalog.slots())
     sections: dict[str, _Scope] = {}
@@ -129,6 +134,8 @@ def fingerprints(catalog: Catalog, settings: Settings) -> dict[str, str]:
             )
         )
         site.add(article, seq, None)
+        if articles is not None:
+            articles.append((record.slug, article.card))
         sections.setdefault(record.section_slug, _Scope(record.section)).add(
             article, section_seq, record.section
         )

@@ -3,7 +3,7 @@ no rendering)."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 
 from feedsvc import urlmap
 from feedsvc.catalog import Catalog, open_catalog
@@ -23,10 +23,18 @@ def _articles(catalog: Catalog, site_title: str) -> Iterator[tuple[str, str]]:
             yield record.slug, card_for(record, site_title).version
 
 
-def site_paths(settings: Settings) -> tuple[list[str], list[tuple[str, str]]]:
+def site_paths(
+    settings: Settings,
+    catalog: Catalog | None = None,
+    articles: Sequence[tuple[str, str]] | None = None,
+) -> tuple[list[str], list[tuple[str, str]]]:
     """Return every path the site publishes, and (old path, new path) of what answers 301:
-    renamed articles, and page numbers whose articles the front page shows."""
-    catalog = open_catalog(settings.database, readonly=True)
+    renamed articles, and page numbers whose articles the front page shows.
+
+    `catalog` is read (else the settings' is opened); `articles` are (slug, card version) of
+    its live articles, newest first, when the caller has them already (else they are read)."""
+    opened = catalog is None
+    catalog = open_catalog(settings.database, readonly=True) if catalog is None else catalog
     try:
         scopes = [
             urlmap.ScopeCounts(None, catalog.count(), catalog.slots()),
@@ -43,7 +51,7 @@ def site_paths(settings: Settings) -> tuple[list[str], list[tuple[str, str]]]:
         paths = list(
             urlmap.all_paths(
                 scopes,
-                _articles(catalog, settings.site.title),
+                articles if articles is not None else _articles(catalog, settings.site.title),
                 live_articles=catalog.count(),
                 assets=exported_names(),
                 icons=icons_for(settings).files,
@@ -61,5 +69,6 @@ def site_paths(settings: Settings) -> tuple[list[str], list[tuple[str, str]]]:
         for counts in scopes:  # page numbers whose blocks the front page shows
             redirects += urlmap.list_redirects(counts, settings.page_size)
     finally:
-        catalog.close()
+        if opened:
+            catalog.close()
     return paths, redirects
