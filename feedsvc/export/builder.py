@@ -130,7 +130,6 @@ def build(
                     changed={},
                 )
         new_root = Path(tempfile.mkdtemp(prefix=f".{out_dir.name}.build-", dir=out_dir.parent))
-        render = [path for path in paths if path not in kept]
         if usable:
             try:
                 return update(
@@ -149,10 +148,12 @@ def build(
                 )
             finally:
                 shutil.rmtree(new_root, ignore_errors=True)
+        # A full build: nothing is kept (no usable manifest); files whose bytes are the same
+        # as the old tree's are linked from it (TreeWriter), keeping their timestamps.
         try:
             chunks = run(
                 app,
-                render,
+                paths,
                 new_root,
                 old_root,
                 gzip=gzip,
@@ -162,27 +163,14 @@ def build(
             )
             entries = entries_of(chunks, digests)
             writer = TreeWriter(new_root, old_root)
-            for path, entry in kept.items():
-                name = file_name(path)
-                writer.keep(name, entry.size)
-                entries[name] = entry
-                for suffix, _encoding in SIBLINGS:
-                    sibling = usable.get(name + suffix)
-                    if sibling is not None:
-                        writer.keep(name + suffix, sibling.size)
-                        entries[name + suffix] = sibling
-            if progress is not None and kept:
-                progress(len(kept))
-            # A static host cannot answer 301: an old page becomes a page that redirects, an
-            # old document a copy of the current one (frozen.moved).
-            rendered = {item.path: item for chunk in chunks for item in chunk.files}
-            files = [rendered.get(path) or exported(path, kept[path]) for path in paths]
-            write_beside(
+            files = write_beside(
                 app,
                 writer,
                 entries,
+                paths=paths,
+                chunks=chunks,
+                kept={},
                 redirects=redirects,
-                files=files,
                 digests=digests,
                 root=str(out_dir),
                 previous={},
@@ -190,10 +178,7 @@ def build(
             )
             writer.write(manifest.NAME, Manifest(stamp, entries).to_bytes())
             written = {name for chunk in chunks for name in chunk.names} | set(writer.names)
-            if usable:  # what the old tree held is in its manifest: no need to walk it
-                removed = len((set(usable) | {manifest.NAME}) - written)
-            else:
-                removed = count_removed(old_root, written)
+            removed = count_removed(old_root, written)
             swap(new_root, out_dir)
         except BaseException:
             shutil.rmtree(new_root, ignore_errors=True)
@@ -207,8 +192,8 @@ def build(
         bytes=writer.bytes + sum(chunk.bytes for chunk in chunks),
         seconds=time.perf_counter() - started,
         out_dir=out_dir,
-        rendered=len(render),
-        full=not usable,
+        rendered=len(paths),
+        full=True,
     )
 
 

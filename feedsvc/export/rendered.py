@@ -88,17 +88,22 @@ def write_beside(
     writer: TreeWriter,
     entries: dict[str, Entry],
     *,
+    paths: list[str],
+    chunks: list[Chunk],
+    kept: Mapping[str, Entry],
     redirects: list[tuple[str, str]],
-    files: list[Exported],
     digests: dict[str, str],
     root: str,
     previous: Mapping[str, Entry],
     progress: Callable[[int], None] | None = None,
-) -> None:
+) -> list[Exported]:
     """Write what a static host serves besides the rendered URLs into `writer`, with their
     entries: for each old URL a page that redirects or a copy of the current document
-    (frozen.moved), then the server files (_headers, _redirects, _nginx.conf) unless the
-    `previous` build's were made of the same inputs."""
+    (frozen.moved; a static host cannot answer 301), then the server files (_headers,
+    _redirects, _nginx.conf) unless the `previous` build's were made of the same inputs.
+    Return the record of every path's file, rendered (`chunks`) or `kept`, in path order."""
+    rendered = {item.path: item for chunk in chunks for item in chunk.files}
+    files = [rendered.get(path) or exported(path, kept[path]) for path in paths]
     for old, new in redirects:
         name = file_name(old)
         answer = moved_page(app, old, new)
@@ -111,11 +116,12 @@ def write_beside(
     inputs = deploy_inputs(files, redirects, site_url=site_url, root=root)
     if server_files_current(previous, inputs, Path(root)):
         entries |= {name: previous[name] for name in DEPLOY_FILES}
-        return
+        return files
     for name, body in deploy_files(files, redirects, site_url=site_url, root=root).items():
         writer.write(name, body)
         size, md5 = writer.sums[name]
         entries[name] = Entry("", inputs[name], size, md5, "text/plain; charset=utf-8", ())
+    return files
 
 
 def server_files_current(

@@ -15,7 +15,6 @@ from feedsvc.export.names import file_name
 from feedsvc.export.rendered import (
     BuildReport,
     entries_of,
-    exported,
     kept_entries,
     write_beside,
 )
@@ -59,14 +58,14 @@ def update(
         progress(len(kept))
     staged = {name: md5 for chunk in chunks for name, (_size, md5) in chunk.sums.items()}
     writer = TreeWriter(staging, None)
-    rendered = {item.path: item for chunk in chunks for item in chunk.files}
-    files = [rendered.get(path) or exported(path, kept[path]) for path in paths]
-    write_beside(
+    files = write_beside(
         app,
         writer,
         entries,
+        paths=paths,
+        chunks=chunks,
+        kept=kept,
         redirects=redirects,
-        files=files,
         digests=digests,
         root=str(out_dir),
         previous=usable,
