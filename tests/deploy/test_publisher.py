@@ -10,10 +10,10 @@ from pathlib import Path
 
 import pytest
 
-from feedsvc import deploy as deploy_module
 from feedsvc.catalog.safekeeping import run_ingest
 from feedsvc.config.settings import Settings, load_settings
 from feedsvc.deploy.continuous import Publisher
+from feedsvc.export import manifest
 from feedsvc.export.builder import build
 from feedsvc.export.manifest import Manifest
 from feedsvc.web.frozen import app_for
@@ -40,13 +40,13 @@ def settings(seeds: Path, tmp_path: Path) -> Settings:
 def manifest_reads(monkeypatch: pytest.MonkeyPatch) -> list[Path]:
     """Record each time a deploy reads the whole manifest (and still let it)."""
     reads: list[Path] = []
-    load: Callable[[Path], Manifest | None] = deploy_module.load
+    load: Callable[[Path], Manifest | None] = manifest.load
 
     def counted(root: Path) -> Manifest | None:
         reads.append(root)
         return load(root)
 
-    monkeypatch.setattr(deploy_module, "load", counted)
+    monkeypatch.setattr("feedsvc.deploy.load", counted)  # what a deploy reads it with
     return reads
 
 
@@ -65,21 +65,32 @@ def _same_tree(export: Path, target: Path) -> None:
     assert served(target) == served(export)
 
 
-def test_each_deploy_is_told_what_changed_even_across_failed_deploys(
-    settings: Settings, seeds: Path, manifest_reads: list[Path]
-) -> None:
+def _published(settings: Settings) -> Publisher:
+    """Return a publisher that has ingested and published the seeds once."""
     run_ingest(settings)
     publisher = Publisher(settings)
     publisher.changed([])
     assert publisher.publish()
+    return publisher
+
+
+def _republish(settings: Settings, publisher: Publisher) -> bool:
+    """Ingest what the folder holds now and publish it, as the writer does after a change."""
+    run_ingest(settings)
+    publisher.changed([])
+    return publisher.publish()
+
+
+def test_each_deploy_is_told_what_changed_even_across_failed_deploys(
+    settings: Settings, seeds: Path, manifest_reads: list[Path]
+) -> None:
+    publisher = _published(settings)
     assert len(manifest_reads) == 1  # the first one knows nothing yet
     target = Path(str(settings.deploy_target))
     _same_tree(settings.export_dir, target)
 
     write_article(seeds, "002_second", "Science", "Corrected title", "A corrected body.")
-    run_ingest(settings)
-    publisher.changed([])
-    assert publisher.publish()
+    assert _republish(settings, publisher)
     assert len(manifest_reads) == 1
     _same_tree(settings.export_dir, target)
 
@@ -88,12 +99,10 @@ def test_each_deploy_is_told_what_changed_even_across_failed_deploys(
     target.rename(aside)
     target.write_text("not a folder")
     write_article(seeds, "090_new", "Science", "A new one", "Body.")
-    run_ingest(settings)
-    assert not publisher.publish()
+    assert not _republish(settings, publisher)
     next(seeds.glob("001_*")).unlink()
     write_article(seeds, "090_new", "Science", "A new one, edited", "Body.")
-    run_ingest(settings)
-    assert not publisher.publish()
+    assert not _republish(settings, publisher)
     target.unlink()
     aside.rename(target)
     reads = len(manifest_reads)  # a failed deploy may have read it: it trusted nothing
@@ -105,15 +114,11 @@ def test_each_deploy_is_told_what_changed_even_across_failed_deploys(
 def test_a_build_by_another_hand_is_not_taken_on_trust(
     settings: Settings, seeds: Path, manifest_reads: list[Path]
 ) -> None:
-    run_ingest(settings)
-    publisher = Publisher(settings)
-    publisher.changed([])
-    assert publisher.publish()
+    publisher = _published(settings)
     write_article(seeds, "090_new", "Science", "Built by hand", "Body.")
     run_ingest(settings)
     build(app_for(settings), settings.export_dir)  # `feedsvc build` while the writer runs
-    publisher.changed([])
-    assert publisher.publish()  # its own build finds nothing to do
+    assert _republish(settings, publisher)  # its own build finds nothing to do
     assert len(manifest_reads) == 2
     target = Path(str(settings.deploy_target))
     _same_tree(settings.export_dir, target)
@@ -124,14 +129,9 @@ def test_a_build_by_another_hand_is_not_taken_on_trust(
 def test_after_a_full_build_the_whole_manifest_is_read(
     settings: Settings, seeds: Path, manifest_reads: list[Path], tmp_path: Path
 ) -> None:
-    run_ingest(settings)
-    publisher = Publisher(settings)
-    publisher.changed([])
-    assert publisher.publish()
+    publisher = _published(settings)
     shutil.rmtree(settings.export_dir)  # the next build is a full one
     write_article(seeds, "090_new", "Science", "After a full build", "Body.")
-    run_ingest(settings)
-    publisher.changed([])
-    assert publisher.publish()
+    assert _republish(settings, publisher)
     assert len(manifest_reads) == 2
     _same_tree(settings.export_dir, Path(str(settings.deploy_target)))

@@ -114,6 +114,19 @@ def _linked(base: str) -> set[str]:
     }
 
 
+def _config(folder: Path, database: Path, tmp_path: Path) -> dict[str, object]:
+    """The settings the killed build process runs with (as the newsroom app's)."""
+    return {
+        "SEEDS_DIR": str(folder),
+        "DATABASE": str(database),
+        "SITE_URL": SITE_URL,
+        "FEED_SIZE": 3,
+        "PAGE_SIZE": 2,
+        "CARD_DIR": str(tmp_path / "cards"),
+        "TOMBSTONE_DAYS": 2,
+    }
+
+
 @pytest.mark.external
 @pytest.mark.slow
 @pytest.mark.e2e
@@ -122,15 +135,7 @@ def test_an_in_place_build_killed_anywhere_serves_whole_and_the_next_one_complet
 ) -> None:
     rng = random.Random(5)
     newsroom, app = newsroom_app(tmp_path, database, catalog, rng, articles=10)
-    config = {
-        "SEEDS_DIR": str(newsroom.folder),
-        "DATABASE": str(database),
-        "SITE_URL": SITE_URL,
-        "FEED_SIZE": 3,
-        "PAGE_SIZE": 2,
-        "CARD_DIR": str(tmp_path / "cards"),
-        "TOMBSTONE_DAYS": 2,
-    }
+    config = _config(newsroom.folder, database, tmp_path)
     site = tmp_path / "site"
     assert build(app, site, gzip=True).full
     moment = T0
@@ -178,15 +183,7 @@ def test_what_a_killed_build_put_in_place_is_undone_when_the_change_is_gone(
 ) -> None:
     rng = random.Random(7)
     newsroom, app = newsroom_app(tmp_path, database, catalog, rng, articles=6)
-    config = {
-        "SEEDS_DIR": str(newsroom.folder),
-        "DATABASE": str(database),
-        "SITE_URL": SITE_URL,
-        "FEED_SIZE": 3,
-        "PAGE_SIZE": 2,
-        "CARD_DIR": str(tmp_path / "cards"),
-        "TOMBSTONE_DAYS": 2,
-    }
+    config = _config(newsroom.folder, database, tmp_path)
     site = tmp_path / "site"
     build(app, site, gzip=True)
     added = write_article(newsroom.folder, "zz_brief", "World News", "A brief item", "Text.")
