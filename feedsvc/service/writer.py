@@ -205,8 +205,10 @@ class Writer:
     def run(self, parent_pid: int | None = None) -> None:
         """Watch until stopped (or until the parent process is gone)."""
         seeds = self.settings.seeds_dir
+        # The first ingest (due at once) runs on the watcher's first wake-up, once it watches:
+        # a file written between an ingest made before and the watch would go unseen until
+        # the next full rescan.
         next_rescan = time.monotonic() + self.settings.rescan_seconds
-        next_rescan = self._tick(False, next_rescan)
         while not self.stop_event.is_set():
             try:
                 for changes in watchfiles.watch(

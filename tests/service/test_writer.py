@@ -15,6 +15,7 @@ from pathlib import Path
 import pytest
 
 from feedsvc.catalog import open_catalog
+from feedsvc.catalog.ingest import IngestReport
 from feedsvc.catalog.safekeeping import backup_now, restore
 from feedsvc.config.settings import load_settings
 from feedsvc.service.writer import Writer
@@ -302,3 +303,47 @@ def test_a_restored_catalog_is_written_at_the_next_wake_up_not_after_the_backoff
     assert writer.state["last_error"] is None
     titles = {record.title for record, _, _ in open_catalog(settings.database).each_live()}
     assert "Written while it was gone" in titles
+
+
+def test_a_file_written_while_the_writer_starts_is_published(seeds: Path, tmp_path: Path) -> None:
+    # Between the writer's first ingest and the moment it starts watching the folder, a file
+    # can arrive: it must not wait for the next full rescan (an hour here).
+    settings = load_settings(
+        {},
+        {
+            "SEEDS_DIR": seeds,
+            "DATABASE": tmp_path / "c.sqlite3",
+            "SETTLE_MS": 0,
+            "RUN_DIR": tmp_path / "run",
+            "RESCAN_SECONDS": 3600,
+        },
+    )
+
+    class Starting(Writer):
+        wrote = False
+
+        def run_once(self) -> IngestReport | None:
+            report = super().run_once()
+            if not self.wrote:  # right after the first ingest, as a copy finishing then
+                self.wrote = True
+                write_article(seeds, "090_start", "Science", "Written at start", "Body.")
+            return report
+
+    writer = Starting(settings)
+    thread = threading.Thread(target=writer.run, daemon=True)
+    thread.start()
+    try:
+        deadline = time.monotonic() + 10
+        titles: set[str] = set()
+        while "Written at start" not in titles and time.monotonic() < deadline:
+            time.sleep(0.1)
+            if settings.database.exists():
+                catalog = open_catalog(settings.database, readonly=True)
+                try:
+                    titles = {record.title for record, _, _ in catalog.each_live()}
+                finally:
+                    catalog.close()
+        assert "Written at start" in titles
+    finally:
+        writer.stop_event.set()
+        thread.join(10)
