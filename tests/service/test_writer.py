@@ -307,7 +307,7 @@ def test_a_restored_catalog_is_written_at_the_next_wake_up_not_after_the_backoff
 
 def test_a_file_written_while_the_writer_starts_is_published(seeds: Path, tmp_path: Path) -> None:
     # Between the writer's first ingest and the moment it starts watching the folder, a file
-    # can arrive: it must not wait for the next full rescan (an hour here).
+    # can arrive: it must not wait for the next full rescan (an hour in this test).
     settings = load_settings(
         {},
         {
