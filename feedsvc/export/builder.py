@@ -176,10 +176,12 @@ def build(
                 previous={},
                 progress=progress,
             )
-            writer.write(manifest.NAME, Manifest(stamp, entries).to_bytes())
+            written_manifest = Manifest(stamp, entries)
+            writer.write(manifest.NAME, written_manifest.to_bytes())
             written = {name for chunk in chunks for name in chunk.names} | set(writer.names)
             removed = count_removed(old_root, written)
             swap(new_root, out_dir)
+            manifest.remember(out_dir, written_manifest)
         except BaseException:
             shutil.rmtree(new_root, ignore_errors=True)
             raise

@@ -10,7 +10,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from feedsvc.export import inplace
-from feedsvc.export.manifest import NAME, Entry, Manifest
+from feedsvc.export.manifest import NAME, Entry, Manifest, remember
 from feedsvc.export.names import file_name
 from feedsvc.export.rendered import (
     BuildReport,
@@ -82,10 +82,11 @@ def update(
         return inplace.rank(path, redirect=name in redirected)
 
     gone = (set(usable) | previous.unfinished) - set(entries)
-    manifest_body = Manifest(previous.stamp, entries).to_bytes()
+    written = Manifest(previous.stamp, entries)
     inplace.apply(
-        out_dir, staging, [(rank(name), name) for name in changed], gone, NAME, manifest_body
+        out_dir, staging, [(rank(name), name) for name in changed], gone, NAME, written.to_bytes()
     )
+    remember(out_dir, written)
     return BuildReport(
         files=tuple(files),
         redirects=tuple(redirects),

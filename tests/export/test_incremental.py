@@ -86,6 +86,29 @@ def test_changed_settings_or_a_damaged_manifest_give_a_full_build(
     assert all(entry.md5 and entry.size >= 0 for entry in manifest.files.values())
 
 
+def test_a_manifest_read_again_in_one_process_is_the_file_as_it_is_now(
+    tmp_path: Path, seeds: Path, database: Path, catalog: Catalog
+) -> None:
+    # A writer keeps the manifest it last wrote or read rather than parse it each build.
+    run_ingest(catalog, seeds)
+    config = {"SEEDS_DIR": seeds, "DATABASE": database, "SITE_URL": SITE_URL}
+    site, other = tmp_path / "site", tmp_path / "other"
+    build(create_app(config), site)
+    first = load(site)
+    assert first is not None
+    first.files.clear()  # the caller's copy, not what the next load gives
+    again = load(site)
+    assert again is not None
+    assert again.files
+    build(create_app({**config, "SITE_TITLE": "Other"}), other)
+    theirs = load(other)
+    assert theirs is not None
+    os.replace(other / NAME, site / NAME)  # another export's manifest moved over this one
+    moved = load(site)
+    assert moved is not None
+    assert moved.build == theirs.build != again.build
+
+
 @pytest.mark.slow
 @pytest.mark.e2e
 def test_a_killed_incremental_build_leaves_the_previous_export_whole(tmp_path: Path) -> None:
