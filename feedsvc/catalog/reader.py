@@ -15,24 +15,27 @@ from feedsvc.catalog.records import (
     UNDECODABLE,
     Lookup,
     Record,
-    Section,
     Tombstone,
-    newest,
     record_from_row,
     records_from_rows,
     times,
     tombstone_from_row,
 )
 from feedsvc.catalog.schema import connect, explain, parse_time
+from feedsvc.catalog.section_queries import SectionQueries
 from feedsvc.errors import CatalogError, NotFound
 
 
-class Catalog(MemberQueries):
+class Catalog(SectionQueries, MemberQueries):
     """A connection to the catalog with typed queries; sqlite3 errors become CatalogError."""
 
-    def __init__(self, connection: sqlite3.Connection, path: Path) -> None:
+    def __init__(
+        self, connection: sqlite3.Connection, path: Path, *, readonly: bool = False
+    ) -> None:
         self._db = connection
         self.path = path
+        self.readonly = readonly
+        self._known_sections = None
 
     @property
     def connection(self) -> sqlite3.Connection:
@@ -61,10 +64,6 @@ class Catalog(MemberQueries):
         """Return one stored meta value."""
         rows = self._select("SELECT value FROM meta WHERE name = ?", (name,))
         return str(rows[0]["value"]) if rows else None
-
-    def data_version(self) -> int:
-        """Return SQLite's data_version: it changes when another connection commits."""
-        return int(self._select("PRAGMA data_version")[0][0])
 
     def generation(self) -> int:
         """Return a number that changes whenever ingest changes what is published."""
@@ -113,35 +112,6 @@ class Catalog(MemberQueries):
             params,
         )
         return int(rows[0]["n"])
-
-    def sections(self) -> list[Section]:
-        """Return every section that has published articles, by name."""
-        rows = self._select(
-            "SELECT min(section) AS name, section_slug, count(*) AS n, max(updated) AS updated "
-            "FROM articles WHERE removed IS NULL GROUP BY section_slug ORDER BY name, section_slug"
-        )
-        return [
-            Section(row["name"], row["section_slug"], row["n"], self._newest(row)) for row in rows
-        ]
-
-    def section(self, slug: str) -> Section:
-        """Return the section called `slug`, or raise NotFound."""
-        rows = self._select(
-            "SELECT min(section) AS name, count(*) AS n, max(updated) AS updated FROM articles "
-            "WHERE section_slug = ? AND removed IS NULL",
-            (slug,),
-        )
-        if not rows or not rows[0]["n"]:
-            raise NotFound("section", slug)
-        row = rows[0]
-        return Section(row["name"], slug, row["n"], self._newest(row, slug))
-
-    def _newest(self, row: sqlite3.Row, slug: str | None = None) -> datetime:
-        """Return a section's newest update (`row`'s max), read again row by row when the
-        max is a damaged value (records_from_rows leaves that article out)."""
-        slug = slug or row["section_slug"]
-        sql = "SELECT updated FROM articles WHERE removed IS NULL AND section_slug = ?"
-        return newest(row["updated"], lambda: self._select(sql, (slug,)))
 
     def slots(self, *, section_slug: str | None = None, member: Member | None = None) -> int:
         """Return how many archive places the scope has used: every article ever, removed too.
@@ -291,4 +261,4 @@ def open_catalog(
     connection = connect(
         path, readonly=readonly, create=create, keep_backups=keep_backups, snapshot=snapshot
     )
-    return Catalog(connection, path)
+    return Catalog(connection, path, readonly=readonly or snapshot)
