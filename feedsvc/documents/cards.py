@@ -135,11 +135,10 @@ def render_card(card: Card) -> bytes:
     date = drawable(card.date, REGULAR)
     width = draw.textlength(date, font=footer)
     draw.text((WIDTH - MARGIN - width, HEIGHT - 96), date, font=footer, fill=MUTED)
-    card_image = Image.frombytes("P", image.size, image.tobytes())
-    card_image.putpalette(_PALETTE)
-    ImageDraw.Draw(card_image).rectangle((0, 0, 15, HEIGHT), fill=ACCENT)
+    draw.rectangle((0, 0, 15, HEIGHT), fill=ACCENT)
+    image.putpalette(_PALETTE)  # the levels become palette indices in place (no copy)
     out = io.BytesIO()
-    card_image.save(out, "PNG", compress_level=3)
+    image.save(out, "PNG", compress_level=3)
     return out.getvalue()
 
 
