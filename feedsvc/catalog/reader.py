@@ -16,6 +16,7 @@ from feedsvc.catalog.records import (
     Lookup,
     Record,
     Tombstone,
+    newest,
     record_from_row,
     records_from_rows,
     times,
@@ -165,6 +166,15 @@ class Catalog(SectionQueries, MemberQueries):
             (limit, offset),
         )
         return [(urlmap.article(row[0]), moment) for row, moment in times(rows, "updated")]
+
+    def newest_stamp(self, offset: int = 0, limit: int = -1) -> datetime | None:
+        """Return the newest update among the articles `stamps(offset, limit)` lists, or None
+        when it lists none (a sitemap index dates each part without reading it)."""
+        part = "SELECT updated FROM articles WHERE removed IS NULL ORDER BY seq LIMIT ? OFFSET ?"
+        rows = self._select(f"SELECT max(updated) AS updated FROM ({part})", (limit, offset))  # noqa: S608
+        if not rows or rows[0]["updated"] is None:
+            return None
+        return newest(rows[0]["updated"], lambda: self._select(part, (limit, offset)))
 
     def lookup(self, slug: str) -> Lookup:
         """Return what `slug` leads to; raise NotFound when it was never an article's slug."""

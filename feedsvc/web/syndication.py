@@ -142,6 +142,19 @@ def _sitemap_part(head: list[tuple[str, datetime]], number: int) -> list[tuple[s
     return entries
 
 
+def _part_newest(head: list[tuple[str, datetime]], number: int) -> datetime:
+    """Return the newest lastmod of sitemap part `number` (what _sitemap_part lists), asking
+    the catalog for its articles' newest update instead of reading each of them."""
+    first, last = urlmap.sitemap_part_bounds(number)
+    entries = head[first:last]
+    offset = max(0, first - len(head))
+    stamps = [stamp for _, stamp in entries]
+    articles = catalog().newest_stamp(offset, last - first - len(entries))
+    if articles is not None:
+        stamps.append(articles)
+    return max(stamps)
+
+
 @bp.get(RULES["sitemap"])
 def sitemap() -> Response:
     """Serve the sitemap, or a sitemap index when there are more URLs than one part holds."""
@@ -155,8 +168,7 @@ def sitemap() -> Response:
         site = settings().site
         index = []
         for number in range(1, parts + 1):
-            stamp = max(stamp for _, stamp in _sitemap_part(head, number))
-            index.append((site.absolute(urlmap.sitemap_part(number)), stamp))
+            index.append((site.absolute(urlmap.sitemap_part(number)), _part_newest(head, number)))
         newest = max(stamp for _, stamp in index)
         body = build_index(index)
     return finish(Response(body, mimetype="application/xml"), "feed", newest)

@@ -346,12 +346,15 @@ def test_large_sitemaps_become_an_index_of_parts(
     assert index.tag == "{http://www.sitemaps.org/schemas/sitemap/0.9}sitemapindex"
     parts = index.xpath("//s:sitemap/s:loc/text()", namespaces=ns)
     assert parts == [f"{SITE_URL}/sitemaps/{n}.xml" for n in range(1, 6)]  # 1 + 4 + 95 URLs
+    dated = index.xpath("//s:sitemap/s:lastmod/text()", namespaces=ns)
     locs: list[str] = []
-    for part in parts:
+    for part, lastmod in zip(parts, dated, strict=True):
         urlset = etree.fromstring(client.get(part.removeprefix(SITE_URL)).data)
         found = urlset.xpath("//s:url/s:loc/text()", namespaces=ns)
         assert len(found) <= 20
         locs += found
+        # A part is dated by its newest URL (ISO text in UTC sorts as time does).
+        assert lastmod == max(urlset.xpath("//s:url/s:lastmod/text()", namespaces=ns))
     assert len(locs) == len(set(locs)) == 1 + 4 + COUNT
     assert locs[0] == f"{SITE_URL}/"
     assert client.get("/sitemaps/6.xml").status_code == 404
