@@ -110,10 +110,11 @@ _MIGRATIONS: tuple[Step, ...] = (
     set_aside.create,
     # Dates in whole seconds, distinct within the publication (see times.py).
     times.distinct_seconds,
-    # What the sections' list reads (name, count, newest update), from the index alone.
+    # What the sections' list and the sitemap's dates read, from the indexes alone.
     """
     CREATE INDEX articles_section_live ON articles (section_slug, section, updated)
         WHERE removed IS NULL;
+    CREATE INDEX articles_stamps ON articles (seq, updated) WHERE removed IS NULL;
     """,
 )
 SCHEMA_VERSION = len(_MIGRATIONS)

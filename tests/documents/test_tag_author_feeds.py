@@ -195,6 +195,7 @@ def test_an_old_catalog_gets_its_tag_and_author_places(
         db.execute("DROP TABLE scope_places")
         db.execute("DROP TABLE set_aside")  # later migrations': an old catalog lacks them too
         db.execute("DROP INDEX articles_section_live")
+        db.execute("DROP INDEX articles_stamps")
         db.execute(f"PRAGMA user_version = {version}")
     reopened = open_catalog(database)
     try:
