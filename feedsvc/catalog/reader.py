@@ -209,16 +209,19 @@ class Catalog(SectionQueries, MemberQueries):
         )
         return [(row["old"], row["new"]) for row in rows]
 
-    def each_live(self) -> Iterator[tuple[Record, int, int]]:
-        """Yield (record, place in the site, place in its section) of every live article,
-        newest first, a row at a time (a large catalog is never held in memory whole)."""
+    def live_rows(self) -> Iterator[sqlite3.Row]:
+        """Yield the row (COLUMNS, seq, section_seq) of every live article, newest first."""
         with self.errors():
-            cursor = self._db.execute(
+            yield from self._db.execute(
                 f"SELECT {COLUMNS}, seq, section_seq FROM articles "  # noqa: S608
                 "WHERE removed IS NULL ORDER BY published DESC, key DESC"
             )
-            for row, record in records_from_rows(cursor):
-                yield record, row["seq"], row["section_seq"]
+
+    def each_live(self) -> Iterator[tuple[Record, int, int]]:
+        """Yield (record, place in the site, place in its section) of every live article,
+        newest first, a row at a time (a large catalog is never held in memory whole)."""
+        for row, record in records_from_rows(self.live_rows()):
+            yield record, row["seq"], row["section_seq"]
 
     def tombstones_by_section(self) -> list[tuple[Tombstone, str]]:
         """Return (tombstone, section slug) of every withdrawn article still within its

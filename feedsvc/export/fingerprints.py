@@ -10,7 +10,6 @@ changes everything.
 
 from __future__ import annotations
 
-import hashlib
 from collections import defaultdict
 from collections.abc import Mapping
 from dataclasses import dataclass, field
@@ -18,48 +17,27 @@ from datetime import datetime
 from email.utils import format_datetime
 
 from feedsvc import urlmap
-from feedsvc.catalog import Catalog, Record
+from feedsvc.catalog import Catalog
 from feedsvc.catalog.images import image_files
 from feedsvc.config.settings import Settings
-from feedsvc.documents.cards import card_for
 from feedsvc.documents.feed_info import rfc3339
 from feedsvc.documents.icons import icons_for
 from feedsvc.documents.scopes import PREVIEW_SIZE
+from feedsvc.export.article_digests import Article, digest, live_articles
 from feedsvc.export.list_digests import list_parts
 from feedsvc.fediverse.digests import fediverse_fingerprints
 from feedsvc.support.dates import iso_seconds
 from feedsvc.web.asset_files import exported_names
 
 
-def _digest(*parts: object) -> str:
-    return hashlib.sha256(repr(parts).encode("utf-8")).hexdigest()[:24]
-
-
-@dataclass(slots=True)
-class _Article:
-    """What the documents that show one live article read of it."""
-
-    slug: str
-    section_slug: str
-    seq: int
-    section_seq: int
-    updated: datetime
-    full: str  # everything a feed entry or the permalink page shows
-    teaser: str  # what a list page (and a subscribe page's preview) shows
-    embed: str
-    oembed: str
-    card: str  # the preview card's version
-    image: str | None = None  # its own image's fingerprinted name (None: the card stands in)
-
-
 @dataclass(slots=True)
 class _Scope:
     name: str | None  # the section's, tag's or author's name (None: the whole site)
-    articles: list[_Article] = field(default_factory=list)  # newest first
+    articles: list[Article] = field(default_factory=list)  # newest first
     places: list[int] = field(default_factory=list)  # each article's archive place
     slots: int = 0
 
-    def add(self, article: _Article, place: int, name: str | None) -> None:
+    def add(self, article: Article, place: int, name: str | None) -> None:
         self.articles.append(article)
         self.places.append(place)
         if name is not None:
@@ -69,40 +47,6 @@ class _Scope:
 # A scope: (kind, slug); the whole site is ("site", None).
 _Key = tuple[str, str | None]
 _SITE: _Key = ("site", None)
-
-
-def _article(record: Record, seq: int, section_seq: int, site_title: str) -> _Article:
-    card = card_for(record, site_title).version
-    published = rfc3339(record.published)
-    # What feeds, the page and oEmbed say of its image; the card that stands in for none is
-    # made of what `full` holds already (title, section, published; the site's title).
-    own = record.image
-    image = own and (own.name, own.media_type, own.width, own.height, own.length, own.alt)
-    # content_hash stands for everything read from the file (title, section, paragraphs, front
-    # matter, the image's bytes): hashing it instead of the text keeps this cheap per article.
-    full = _digest(
-        record.entry_id,
-        record.slug,
-        record.section_slug,
-        published,
-        rfc3339(record.updated),
-        record.content_hash,
-        image,
-    )
-    teaser = _digest(record.slug, record.title, record.section, record.section_slug, published)
-    return _Article(
-        slug=record.slug,
-        section_slug=record.section_slug,
-        seq=seq,
-        section_seq=section_seq,
-        updated=record.updated,
-        full=full,
-        teaser=_digest(teaser, record.summary),
-        embed=_digest(record.title, record.slug, record.section, published, record.summary),
-        oembed=_digest(record.title, record.slug, card, record.author, image),
-        card=card,
-        image=own.name if own else None,
-    )
 
 
 def fingerprints(
@@ -120,26 +64,25 @@ def fingerprints(
     memberships = catalog.memberships()
     # What the deployed record (urlmap.RECORD) holds of each live article, old slugs aside.
     ledger: list[tuple[str, str, datetime, datetime, str, str, int]] = []
-    for record, seq, section_seq in catalog.each_live():
-        article = _article(record, seq, section_seq, site_title)
+    for article in live_articles(catalog, site_title):
         ledger.append(
             (
-                record.key,
-                record.entry_id,
-                record.published,  # to the microsecond, as the record writes them
-                record.updated,
-                record.content_hash,
-                record.slug,
-                seq,
+                article.key,
+                article.entry_id,
+                article.published,  # to the microsecond, as the record writes them
+                article.updated,
+                article.content_hash,
+                article.slug,
+                article.seq,
             )
         )
-        site.add(article, seq, None)
+        site.add(article, article.seq, None)
         if articles is not None:
-            articles.append((record.slug, article.card))
-        sections.setdefault(record.section_slug, _Scope(record.section)).add(
-            article, section_seq, record.section
+            articles.append((article.slug, article.card))
+        sections.setdefault(article.section_slug, _Scope(article.section)).add(
+            article, article.section_seq, article.section
         )
-        for kind, slug, name, place in memberships.get(record.key, ()):
+        for kind, slug, name, place in memberships.get(article.key, ()):
             members.setdefault((kind, slug), _Scope(name)).add(article, place, name)
     for slug, scope in sections.items():
         scope.slots = catalog.slots(section_slug=slug)
@@ -163,13 +106,13 @@ def fingerprints(
     for key, scope in scopes:
         _lists(found, key, scope, page_size, sections_shown=shown)
         _feeds(found, key, scope, feed_size, tombstones[key], changed)
-        found[urlmap.subscribe(urlmap.listing(key[1], kind=key[0]))] = subscribe_digest(
+        found[urlmap.subscribe(urlmap.listing(key[1], kind=key[0]))] = subscribedigest(
             scope.name,
             [urlmap.feed(key[1], name, kind=key[0]) for name in urlmap.FEED_FILENAMES],
             [a.teaser for a in scope.articles[:PREVIEW_SIZE]],  # a preview shows a teaser
         )
     for article in site.articles:
-        found[urlmap.article(article.slug)] = _digest(
+        found[urlmap.article(article.slug)] = digest(
             article.full, article.card, sections[article.section_slug].name
         )
         found[urlmap.embed(article.slug)] = article.embed
@@ -180,10 +123,10 @@ def fingerprints(
             for name in image_files(catalog, article.image):  # the original and its copies
                 found[urlmap.image(name)] = name
     listed = _listed(scopes[1:])
-    found[urlmap.FEEDS_PAGE] = _digest(listed)
+    found[urlmap.FEEDS_PAGE] = digest(listed)
     newest = max((a.updated for a in site.articles), default=changed)
     modified = format_datetime(newest, usegmt=True)
-    found[urlmap.OPML] = _digest(listed, modified)
+    found[urlmap.OPML] = digest(listed, modified)
     _sitemaps(found, site, scopes[1:], newest)
     # The same in every state (bundled assets, robots.txt): settings and code decide them.
     for name in exported_names():
@@ -197,18 +140,18 @@ def fingerprints(
         for old, new in urlmap.article_redirects(old_slug, new_slug):
             # A page redirects; a document at an old path is the current one (frozen.moved).
             moved = new if old.endswith("/") else found[new]
-            found[old] = _digest("redirect", moved)
+            found[old] = digest("redirect", moved)
     # Live slugs are unique, so (old, current slug) pairs say whose old slugs they are.
-    found[urlmap.RECORD] = _digest("record", catalog.identity(), ledger, aliases)
+    found[urlmap.RECORD] = digest("record", catalog.identity(), ledger, aliases)
     if settings.fediverse:  # the read-only fediverse documents
         found |= fediverse_fingerprints(catalog, settings)
     return found
 
 
-def subscribe_digest(name: str | None, feed_paths: list[str], previews: list[str]) -> str:
+def subscribedigest(name: str | None, feed_paths: list[str], previews: list[str]) -> str:
     """Return the digest of a scope's subscribe page: the scope's name (None: the site), its
     feeds' paths, and the `teaser` digests of its newest PREVIEW_SIZE articles, newest first."""
-    return _digest("subscribe", name, feed_paths, previews)
+    return digest("subscribe", name, feed_paths, previews)
 
 
 def _in_order(scopes: list[tuple[_Key, _Scope]]) -> list[tuple[_Key, _Scope]]:
@@ -222,7 +165,7 @@ def _listed(scopes: list[tuple[_Key, _Scope]]) -> list[tuple[_Key, str | None]]:
 
 
 def _sections_list(sections: Mapping[str, _Scope]) -> str:
-    return _digest(sorted((s.name, slug, len(s.articles)) for slug, s in sections.items()))
+    return digest(sorted((s.name, slug, len(s.articles)) for slug, s in sections.items()))
 
 
 def _lists(
@@ -232,7 +175,7 @@ def _lists(
     extra = sections_shown if key == _SITE else len(scope.articles)
     teasers = zip(scope.places, (a.teaser for a in scope.articles), strict=True)
     for path, parts in list_parts(*key, scope.name, extra, teasers, scope.slots, page_size):
-        found[path] = _digest(*parts)
+        found[path] = digest(*parts)
 
 
 def _feeds(
@@ -255,10 +198,10 @@ def _feeds(
     def path(filename: str, block: int | None = None) -> str:
         return urlmap.feed(slug, filename, block, kind=kind)
 
-    found[path("atom.xml")] = _digest(scope.name, entries, kept_shown, updated, blocks)
-    found[path("rss.xml")] = _digest(scope.name, entries, updated, blocks)
-    found[path("feed.json")] = _digest(scope.name, entries, blocks)
-    by_block: dict[int, list[_Article]] = defaultdict(list)
+    found[path("atom.xml")] = digest(scope.name, entries, kept_shown, updated, blocks)
+    found[path("rss.xml")] = digest(scope.name, entries, updated, blocks)
+    found[path("feed.json")] = digest(scope.name, entries, blocks)
+    by_block: dict[int, list[Article]] = defaultdict(list)
     for article, place in zip(scope.articles, scope.places, strict=True):
         by_block[(place - 1) // feed_size + 1].append(article)
     for block in range(1, blocks + 1):
@@ -266,9 +209,9 @@ def _feeds(
         last = block == blocks
         stamp = rfc3339(max((a.updated for a in members), default=changed))
         entries = [a.full for a in members]
-        found[path("atom.xml", block)] = _digest(scope.name, entries, stamp, last)
-        found[path("rss.xml", block)] = _digest(scope.name, entries, stamp, last)
-        found[path("feed.json", block)] = _digest(scope.name, entries)
+        found[path("atom.xml", block)] = digest(scope.name, entries, stamp, last)
+        found[path("rss.xml", block)] = digest(scope.name, entries, stamp, last)
+        found[path("feed.json", block)] = digest(scope.name, entries)
 
 
 def _sitemaps(
@@ -282,15 +225,15 @@ def _sitemaps(
     shown = [(path, iso_seconds(stamp)) for path, stamp in entries]
     parts = urlmap.sitemap_parts(len(shown))
     if not parts:
-        found[urlmap.SITEMAP] = _digest(shown)
+        found[urlmap.SITEMAP] = digest(shown)
         return
     index = []
     for number in range(1, parts + 1):
         first, last = urlmap.sitemap_part_bounds(number)
         part = shown[first:last]
-        found[urlmap.sitemap_part(number)] = _digest(part)
+        found[urlmap.sitemap_part(number)] = digest(part)
         index.append(max(stamp for _path, stamp in part))
-    found[urlmap.SITEMAP] = _digest(index)
+    found[urlmap.SITEMAP] = digest(index)
 
 
 def affected(before: Mapping[str, str], after: Mapping[str, str]) -> set[str]:

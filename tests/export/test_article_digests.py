@@ -1,0 +1,63 @@
+"""Article digests kept by a process between readings: only changed rows are read again, and
+what comes out is what a process reading every row afresh computes."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+from pathlib import Path
+
+import pytest
+from flask import Flask
+
+from feedsvc.catalog import Catalog
+from feedsvc.export import article_digests
+from feedsvc.export.fingerprints import fingerprints
+from feedsvc.web.frozen import settings_of
+from tests.conftest import T0, run_ingest, write_article
+
+
+def _fresh(catalog: Catalog, app: Flask, monkeypatch: pytest.MonkeyPatch) -> dict[str, str]:
+    """Return the fingerprints a new process would compute (nothing kept)."""
+    with monkeypatch.context() as patch:
+        patch.setattr(article_digests, "_LAST", ("", {}))
+        return fingerprints(catalog, settings_of(app))
+
+
+def test_only_changed_rows_are_read_again_and_the_digests_are_a_fresh_readings(
+    app: Flask, catalog: Catalog, seeds: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    settings = settings_of(app)
+    read: list[str] = []
+    real = article_digests.article
+
+    def counted(record, seq, section_seq, site_title):  # type: ignore[no-untyped-def]
+        read.append(record.key)
+        return real(record, seq, section_seq, site_title)
+
+    monkeypatch.setattr(article_digests, "article", counted)
+    monkeypatch.setattr(article_digests, "_LAST", ("", {}))
+    before = fingerprints(catalog, settings)
+    assert sorted(read) == ["000_5633a81924f3da7a", "001_markets", "002_comet"]
+
+    read.clear()
+    assert fingerprints(catalog, settings) == before
+    assert read == []  # nothing changed: nothing decoded or digested
+
+    # An edit, a new article, a move to another section; then nothing but a new title.
+    write_article(seeds, "002_comet", "Science", "A comet returns", "Seen again, brighter.")
+    write_article(seeds, "003_bees", "Nature", "Bees are back", "They came back.")
+    write_article(seeds, "001_markets", "Business", "Markets rally", "Prices rose.")
+    run_ingest(catalog, seeds, now=T0 + timedelta(hours=1))
+    read.clear()
+    after = fingerprints(catalog, settings)
+    assert sorted(read) == ["001_markets", "002_comet", "003_bees"]
+    assert after != before
+    assert after == _fresh(catalog, app, monkeypatch)
+
+    (seeds / "003_bees.txt").unlink()
+    run_ingest(catalog, seeds, now=T0 + timedelta(hours=2))
+    read.clear()
+    gone = fingerprints(catalog, settings)
+    assert read == []  # a withdrawal changes lists and feeds, no article's own digests
+    assert gone == _fresh(catalog, app, monkeypatch)
+    assert not any("bees-are-back" in path for path in gone if "/embed/" in path)
