@@ -34,12 +34,14 @@ import socket
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 from pathlib import Path
 from typing import Any
 
 from benchmarks import hugo
 from benchmarks.corpus import write_corpus
+from benchmarks.load import process_memory_mib, tree
 from feedsvc.articles.text_format import slug_for
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -73,6 +75,36 @@ def free_port() -> int:
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
         return int(sock.getsockname()[1])
+
+
+class PeakMemory:
+    """The largest memory a command's process tree (it and its workers) held at once: the sum
+    of their proportional set sizes (shared pages counted once), sampled every 0.2 s."""
+
+    def __init__(self, pid: int) -> None:
+        self.pid = pid
+        self.mib = 0.0
+        self._done = threading.Event()
+        self._thread = threading.Thread(target=self._sample, daemon=True)
+        self._thread.start()
+
+    def _sample(self) -> None:
+        while not self._done.wait(0.2):
+            total = 0.0
+            try:
+                pids = tree(self.pid)
+            except OSError:
+                return  # the command has ended
+            for pid in pids:
+                try:
+                    total += process_memory_mib(pid).get("pss", 0.0)
+                except OSError:
+                    continue  # ended meanwhile
+            self.mib = max(self.mib, round(total, 1))
+
+    def stop(self) -> None:
+        self._done.set()
+        self._thread.join()
 
 
 # What `feedsvc build` says it did: "... 12 files written, ...; 9 URLs rendered (...)".
@@ -263,32 +295,38 @@ class Bench:
         env = self.env | ({"FEEDSVC_SETTLE_MS": "0"} if settle_zero else {})
         log(f"{name}: feedsvc {' '.join(args)}" + (" (under cProfile)" if profile else ""))
         started = time.perf_counter()
-        try:
-            result = subprocess.run(
-                self.command(*args, profile=profile),
-                env=env,
-                capture_output=True,
-                text=True,
-                timeout=timeout,
-                cwd=ROOT,
-                check=False,
-            )
-        except subprocess.TimeoutExpired:
-            return {
-                "seconds": None,
-                "finished": False,
-                "error": f"did not finish within {timeout:.0f} s",
-            }
+        with subprocess.Popen(
+            self.command(*args, profile=profile),
+            env=env,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+            cwd=ROOT,
+        ) as process:
+            peak = PeakMemory(process.pid)
+            try:
+                stdout, stderr = process.communicate(timeout=timeout)
+            except subprocess.TimeoutExpired:
+                process.kill()
+                process.communicate()
+                return {
+                    "seconds": None,
+                    "finished": False,
+                    "error": f"did not finish within {timeout:.0f} s",
+                }
+            finally:
+                peak.stop()
         seconds = time.perf_counter() - started
-        lines = (result.stdout + result.stderr).strip().splitlines()
-        summary = result.stdout.strip().splitlines() or lines or [""]
+        lines = (stdout + stderr).strip().splitlines()
+        summary = stdout.strip().splitlines() or lines or [""]
         figures: dict[str, Any] = {
             "seconds": seconds,
-            "finished": result.returncode == 0,
+            "finished": process.returncode == 0,
             "summary": summary[-1],
+            "peak_mib": peak.mib,
         }
-        if result.returncode != 0:
-            figures["error"] = f"exit {result.returncode}: {' | '.join(lines[-5:])}"
+        if process.returncode != 0:
+            figures["error"] = f"exit {process.returncode}: {' | '.join(lines[-5:])}"
         return figures
 
     def build(self, name: str, profile: Path | None = None) -> dict[str, Any]:
@@ -358,6 +396,7 @@ def _row(key: str, label: str, bound: float | None, figures: dict[str, Any]) -> 
         "rendered": figures.get("rendered"),
         "written": figures.get("written"),
         "note": figures.get("summary") or figures.get("error") or "",
+        "peak_mib": figures.get("peak_mib"),
     }
 
 
@@ -483,8 +522,8 @@ def table(data: dict[str, Any]) -> str:
     lines = [
         f"Publishing, {data['articles']:,} articles:",
         "",
-        "| figure | seconds | target | met | URLs rendered | files written | note |",
-        "|---|---:|---|---|---:|---:|---|",
+        "| figure | seconds | target | met | URLs rendered | files written | peak MiB | note |",
+        "|---|---:|---|---|---:|---:|---:|---|",
     ]
     for row in data["figures"]:
         seconds = "not reached" if row["seconds"] is None else f"{row['seconds']:.2f}"
@@ -495,9 +534,10 @@ def table(data: dict[str, Any]) -> str:
         counts = [
             "-" if row.get(name) is None else f"{row[name]:,}" for name in ("rendered", "written")
         ]
+        peak = "-" if row.get("peak_mib") is None else f"{row['peak_mib']:,.0f}"
         lines.append(
             f"| {row['figure']} | {seconds} | {row['target'] or '-'} | {met} | "
-            f"{counts[0]} | {counts[1]} | {note} |"
+            f"{counts[0]} | {counts[1]} | {peak} | {note} |"
         )
     return "\n".join(lines)
 

@@ -121,6 +121,8 @@ def test_smoke_run_writes_table_json_and_chart(
         assert row["seconds"] > 0, row
         assert row["met"] in (True, False, None)
     assert publishing["steps"]["deploy_first"]["objects"] > 300
+    # The builder's memory: its process tree's, sampled while it runs (Python alone is ~10 MiB).
+    assert publishing["steps"]["build_cold"]["peak_mib"] > 20
     assert "0 URLs rendered (incremental build)" in publishing["steps"]["build_nochange"]["summary"]
     for key in ("build_new", "build_edit", "build_remove"):  # a change costs what it changes
         assert 0 < publishing["steps"][key]["rendered"] <= 60, key
