@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import sqlite3
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
@@ -65,6 +66,18 @@ class Catalog(SectionQueries, MemberQueries):
         """Return one stored meta value."""
         rows = self._select("SELECT value FROM meta WHERE name = ?", (name,))
         return str(rows[0]["value"]) if rows else None
+
+    def state(self) -> str:
+        """Return a digest of the catalog's id and identity and of the generation and time
+        of its last change: every commit that changes what is published moves it (the
+        tombstone cutoff, which moves on each ingest, does so only with a change too); so
+        does another catalog or a restored one."""
+        rows = self._select(
+            "SELECT name, value FROM meta WHERE name IN "
+            "('catalog_id', 'identity', 'generation', 'changed') ORDER BY name"
+        )
+        text = "\x1f".join(f"{row['name']}\x1e{row['value']}" for row in rows)
+        return hashlib.sha256(text.encode("utf-8")).hexdigest()[:32]
 
     def generation(self) -> int:
         """Return a number that changes whenever ingest changes what is published."""

@@ -23,7 +23,7 @@ from pathlib import Path
 
 from feedsvc.catalog import open_catalog
 from feedsvc.config.settings import Settings
-from feedsvc.export import inplace, manifest
+from feedsvc.export import built_from, inplace, manifest
 from feedsvc.export.fingerprints import fingerprints
 from feedsvc.export.listing import site_paths
 from feedsvc.export.manifest import Entry, Manifest
@@ -82,109 +82,145 @@ def build(
     include = tuple(include)
     out_dir.parent.mkdir(parents=True, exist_ok=True)
     with exclusive(out_dir, wait):
-        paths, redirects, digests = _publication(settings)
-        paths += list(include)
-        if on_total is not None:
-            on_total(len(paths) + len(redirects))
+        state = built_from.catalog_state(settings)
         stamp = manifest.build_digest(settings, gzip=gzip, brotli=brotli, include=include)
-        old_root = out_dir if out_dir.is_dir() else None
-        previous = manifest.load(out_dir) if old_root is not None else None
-        usable = previous.files if previous is not None and previous.build == stamp else {}
-        # What a killed build was replacing may hold its bytes, not the manifest's: render it.
-        unfinished = inplace.pending(out_dir) if usable else frozenset()
-        if "*" in unfinished:
-            usable, unfinished = {}, frozenset()
-        check_names(paths, redirects, DEPLOY_FILES, {n: e.path for n, e in usable.items()})
+        if not include and built_from.unchanged(out_dir, stamp, state):
+            report = built_from.as_built(settings, out_dir, started, on_total, progress)
+            if report is not None:
+                return report
+        report = _bring_up_to_date(
+            app,
+            out_dir,
+            stamp,
+            include=include,
+            gzip=gzip,
+            brotli=brotli,
+            jobs=jobs,
+            progress=progress,
+            on_total=on_total,
+            started=started,
+        )
+        built_from.mark(out_dir, stamp, state)
+        return report
 
-        root = str(out_dir)
 
-        def current(path: str) -> Entry | None:
-            name = file_name(path)
-            entry = usable.get(name)
-            if entry is None or not entry.digest or entry.digest != digests.get(path):
-                return None
-            if name in unfinished:
-                return None
-            # A file removed from the export by hand is rendered again (os.path: pathlib's
-            # objects cost more than the stat itself, once per file of a large export).
-            return entry if os.path.isfile(os.path.join(root, name)) else None
+def _bring_up_to_date(
+    app: WebApp,
+    out_dir: Path,
+    stamp: str,
+    *,
+    include: tuple[str, ...],
+    gzip: bool,
+    brotli: bool,
+    jobs: int,
+    progress: Callable[[int], None] | None,
+    on_total: Callable[[int], None] | None,
+    started: float,
+) -> BuildReport:
+    """Render what changed since the export's manifest (everything without a usable one)."""
+    settings = settings_of(app)
+    paths, redirects, digests = _publication(settings)
+    paths += list(include)
+    if on_total is not None:
+        on_total(len(paths) + len(redirects))
+    old_root = out_dir if out_dir.is_dir() else None
+    previous = manifest.load(out_dir) if old_root is not None else None
+    usable = previous.files if previous is not None and previous.build == stamp else {}
+    # What a killed build was replacing may hold its bytes, not the manifest's: render it.
+    unfinished = inplace.pending(out_dir) if usable else frozenset()
+    if "*" in unfinished:
+        usable, unfinished = {}, frozenset()
+    check_names(paths, redirects, DEPLOY_FILES, {n: e.path for n, e in usable.items()})
 
-        kept = {path: entry for path in paths if (entry := current(path)) is not None}
-        if len(kept) == len(paths) and not include and not unfinished:
-            files = [exported(path, kept[path]) for path in paths]
-            if _up_to_date(app, settings, out_dir, usable, files, redirects):
-                # Nothing to render, add or remove: the export stands as it is.
-                if progress is not None:
-                    progress(len(paths) + len(redirects))
-                return BuildReport(
-                    files=tuple(files),
-                    redirects=tuple(redirects),
-                    written=0,
-                    unchanged=len(usable),
-                    removed=0,
-                    bytes=sum(entry.size for entry in usable.values()),
-                    seconds=time.perf_counter() - started,
-                    out_dir=out_dir,
-                    rendered=0,
-                    full=False,
-                    changed={},
-                )
-        new_root = Path(tempfile.mkdtemp(prefix=f".{out_dir.name}.build-", dir=out_dir.parent))
-        if usable:
-            try:
-                return update(
-                    app,
-                    Previous(out_dir, stamp, usable, unfinished),
-                    new_root,
-                    paths,
-                    redirects,
-                    kept,
-                    digests,
-                    gzip=gzip,
-                    brotli=brotli,
-                    jobs=jobs,
-                    progress=progress,
-                    started=started,
-                )
-            finally:
-                shutil.rmtree(new_root, ignore_errors=True)
-        # A full build: nothing is kept (no usable manifest); files whose bytes are the same
-        # as the old tree's are linked from it (TreeWriter), keeping their timestamps.
+    root = str(out_dir)
+
+    def current(path: str) -> Entry | None:
+        name = file_name(path)
+        entry = usable.get(name)
+        if entry is None or not entry.digest or entry.digest != digests.get(path):
+            return None
+        if name in unfinished:
+            return None
+        # A file removed from the export by hand is rendered again (os.path: pathlib's
+        # objects cost more than the stat itself, once per file of a large export).
+        return entry if os.path.isfile(os.path.join(root, name)) else None
+
+    kept = {path: entry for path in paths if (entry := current(path)) is not None}
+    if len(kept) == len(paths) and not include and not unfinished:
+        files = [exported(path, kept[path]) for path in paths]
+        if _up_to_date(app, settings, out_dir, usable, files, redirects):
+            # Nothing to render, add or remove: the export stands as it is.
+            if progress is not None:
+                progress(len(paths) + len(redirects))
+            return BuildReport(
+                files=tuple(files),
+                redirects=tuple(redirects),
+                written=0,
+                unchanged=len(usable),
+                removed=0,
+                bytes=sum(entry.size for entry in usable.values()),
+                seconds=time.perf_counter() - started,
+                out_dir=out_dir,
+                rendered=0,
+                full=False,
+                changed={},
+            )
+    new_root = Path(tempfile.mkdtemp(prefix=f".{out_dir.name}.build-", dir=out_dir.parent))
+    if usable:
         try:
-            chunks = run(
+            return update(
                 app,
-                paths,
+                Previous(out_dir, stamp, usable, unfinished),
                 new_root,
-                old_root,
+                paths,
+                redirects,
+                kept,
+                digests,
                 gzip=gzip,
                 brotli=brotli,
                 jobs=jobs,
                 progress=progress,
+                started=started,
             )
-            entries = entries_of(chunks, digests)
-            writer = TreeWriter(new_root, old_root)
-            files = write_beside(
-                app,
-                writer,
-                entries,
-                paths=paths,
-                chunks=chunks,
-                kept={},
-                redirects=redirects,
-                digests=digests,
-                root=str(out_dir),
-                previous={},
-                progress=progress,
-            )
-            written_manifest = Manifest(stamp, entries)
-            writer.write(manifest.NAME, written_manifest.to_bytes())
-            written = {name for chunk in chunks for name in chunk.names} | set(writer.names)
-            removed = count_removed(old_root, written)
-            swap(new_root, out_dir)
-            manifest.remember(out_dir, written_manifest)
-        except BaseException:
+        finally:
             shutil.rmtree(new_root, ignore_errors=True)
-            raise
+    # A full build: nothing is kept (no usable manifest); files whose bytes are the same
+    # as the old tree's are linked from it (TreeWriter), keeping their timestamps.
+    try:
+        chunks = run(
+            app,
+            paths,
+            new_root,
+            old_root,
+            gzip=gzip,
+            brotli=brotli,
+            jobs=jobs,
+            progress=progress,
+        )
+        entries = entries_of(chunks, digests)
+        writer = TreeWriter(new_root, old_root)
+        files = write_beside(
+            app,
+            writer,
+            entries,
+            paths=paths,
+            chunks=chunks,
+            kept={},
+            redirects=redirects,
+            digests=digests,
+            root=str(out_dir),
+            previous={},
+            progress=progress,
+        )
+        written_manifest = Manifest(stamp, entries)
+        writer.write(manifest.NAME, written_manifest.to_bytes())
+        written = {name for chunk in chunks for name in chunk.names} | set(writer.names)
+        removed = count_removed(old_root, written)
+        swap(new_root, out_dir)
+        manifest.remember(out_dir, written_manifest)
+    except BaseException:
+        shutil.rmtree(new_root, ignore_errors=True)
+        raise
     return BuildReport(
         files=tuple(files),
         redirects=tuple(redirects),

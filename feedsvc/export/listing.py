@@ -36,18 +36,7 @@ def site_paths(
     opened = catalog is None
     catalog = open_catalog(settings.database, readonly=True) if catalog is None else catalog
     try:
-        scopes = [
-            urlmap.ScopeCounts(None, catalog.count(), catalog.slots()),
-            *(
-                urlmap.ScopeCounts(s.slug, s.count, catalog.slots(section_slug=s.slug))
-                for s in catalog.sections()
-            ),
-            *(
-                urlmap.ScopeCounts(s.slug, s.count, catalog.slots(member=(kind, s.slug)), kind)
-                for kind in KINDS
-                for s in catalog.members(kind)
-            ),
-        ]
+        scopes = _scope_counts(catalog)
         paths = list(
             urlmap.all_paths(
                 scopes,
@@ -63,12 +52,39 @@ def site_paths(
         if settings.fediverse:  # the read-only fediverse documents
             seqs = (seq for _record, seq, _section_seq in catalog.each_live())
             paths += urlmap.fediverse_paths(scopes, seqs, settings.page_size)
-        redirects = [
-            pair for old, new in catalog.aliases() for pair in urlmap.article_redirects(old, new)
-        ]
-        for counts in scopes:  # page numbers whose blocks the front page shows
-            redirects += urlmap.list_redirects(counts, settings.page_size)
+        redirects = _redirects(catalog, scopes, settings.page_size)
     finally:
         if opened:
             catalog.close()
     return paths, redirects
+
+
+def site_redirects(settings: Settings, catalog: Catalog) -> list[tuple[str, str]]:
+    """Return the (old path, new path) pairs site_paths returns, without listing every path."""
+    return _redirects(catalog, _scope_counts(catalog), settings.page_size)
+
+
+def _scope_counts(catalog: Catalog) -> list[urlmap.ScopeCounts]:
+    return [
+        urlmap.ScopeCounts(None, catalog.count(), catalog.slots()),
+        *(
+            urlmap.ScopeCounts(s.slug, s.count, catalog.slots(section_slug=s.slug))
+            for s in catalog.sections()
+        ),
+        *(
+            urlmap.ScopeCounts(s.slug, s.count, catalog.slots(member=(kind, s.slug)), kind)
+            for kind in KINDS
+            for s in catalog.members(kind)
+        ),
+    ]
+
+
+def _redirects(
+    catalog: Catalog, scopes: list[urlmap.ScopeCounts], page_size: int
+) -> list[tuple[str, str]]:
+    redirects = [
+        pair for old, new in catalog.aliases() for pair in urlmap.article_redirects(old, new)
+    ]
+    for counts in scopes:  # page numbers whose blocks the front page shows
+        redirects += urlmap.list_redirects(counts, page_size)
+    return redirects

@@ -1,0 +1,80 @@
+"""A build into an export built from this very state of the catalog reads no article: it
+checks the note beside the export, the manifest and that every file is there."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+from pathlib import Path
+
+import pytest
+from flask import Flask
+
+from feedsvc.catalog import Catalog
+from feedsvc.export import builder
+from feedsvc.export.built_from import note_path
+from feedsvc.export.builder import build
+from feedsvc.export.manifest import NAME
+from feedsvc.export.names import BuildError
+from tests.conftest import T0, run_ingest, write_article
+from tests.export.test_incremental import contents
+
+
+@pytest.fixture
+def reads(monkeypatch: pytest.MonkeyPatch) -> list[int]:
+    """Count the builds that read every article (the catalog's whole publication)."""
+    counted: list[int] = []
+    real = builder._publication
+
+    def publication(settings):  # type: ignore[no-untyped-def]
+        counted.append(1)
+        return real(settings)
+
+    monkeypatch.setattr(builder, "_publication", publication)
+    return counted
+
+
+def test_a_second_build_reads_nothing_and_reports_the_same_export(
+    app: Flask, tmp_path: Path, reads: list[int]
+) -> None:
+    site = tmp_path / "site"
+    first = build(app, site)
+    assert reads == [1]
+    assert note_path(site).is_file() and not (site / note_path(site).name).exists()
+    before = contents(site)
+    again = build(app, site)
+    assert reads == [1]  # the articles were not read again
+    assert (again.rendered, again.written, again.removed) == (0, 0, 0)
+    assert {f.path for f in again.files} == {f.path for f in first.files}
+    assert set(again.redirects) == set(first.redirects)
+    assert contents(site) == before
+
+
+def test_a_change_a_missing_file_or_another_manifest_is_read_in_full(
+    app: Flask, tmp_path: Path, seeds: Path, catalog: Catalog, reads: list[int]
+) -> None:
+    site = tmp_path / "site"
+    build(app, site)
+    # A change in the catalog: the articles are read and the change rendered.
+    write_article(seeds, "002_comet", "Science", "A comet returns", "Seen again, brighter.")
+    run_ingest(catalog, seeds, now=T0 + timedelta(hours=1))
+    changed = build(app, site)
+    assert reads == [1, 1] and changed.rendered > 0
+    assert "brighter" in (site / "articles/a-comet-returns/index.html").read_text()
+    # An ingest that changes nothing keeps the catalog's state: nothing is read.
+    run_ingest(catalog, seeds, now=T0 + timedelta(hours=2))
+    build(app, site)
+    assert reads == [1, 1]
+    # A file removed by hand is noticed and rendered again.
+    (site / "articles/a-comet-returns/index.html").unlink()
+    restored = build(app, site)
+    assert reads == [1, 1, 1] and restored.rendered == 1
+    assert (site / "articles/a-comet-returns/index.html").is_file()
+    # Another manifest put in place (another build's, a copy): not taken on trust.
+    (site / NAME).write_bytes((site / NAME).read_bytes())
+    build(app, site)
+    assert reads == [1, 1, 1, 1]
+    build(app, site)
+    assert reads == [1, 1, 1, 1]
+    # Extra paths are always rendered (this one cannot be: the build says so).
+    with pytest.raises(BuildError):
+        build(app, site, include=["/articles/no-such-article/"])
