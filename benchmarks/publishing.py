@@ -47,7 +47,7 @@ from feedsvc.articles.text_format import slug_for
 ROOT = Path(__file__).resolve().parent.parent
 SITE_URL = "https://news.example.org"
 BUCKET = "feedsvc-bench"
-STEP_TIMEOUT = 900.0  # any one build or deploy
+STEP_TIMEOUT = 900.0  # any one build or deploy (--step-timeout: 100,000 articles need more)
 DEPLOY_TIMEOUT = 900.0  # the first deploy (tens of thousands of objects at 10,000 articles)
 WATCH_TIMEOUT = 60.0  # a file written -> its object in the bucket
 POLL_S = 0.05
@@ -288,10 +288,11 @@ class Bench:
         args: list[str],
         *,
         settle_zero: bool = True,
-        timeout: float = STEP_TIMEOUT,
+        timeout: float | None = None,
         profile: Path | None = None,
     ) -> dict[str, Any]:
         """Run one feedsvc command; return its wall seconds and last output line."""
+        timeout = STEP_TIMEOUT if timeout is None else timeout
         env = self.env | ({"FEEDSVC_SETTLE_MS": "0"} if settle_zero else {})
         log(f"{name}: feedsvc {' '.join(args)}" + (" (under cProfile)" if profile else ""))
         started = time.perf_counter()
@@ -334,7 +335,7 @@ class Bench:
         return figures | build_counts(str(figures.get("summary", "")))
 
     def deploy(
-        self, name: str, timeout: float = STEP_TIMEOUT, profile: Path | None = None
+        self, name: str, timeout: float | None = None, profile: Path | None = None
     ) -> dict[str, Any]:
         assert self.moto is not None
         args = ["deploy", f"s3://{BUCKET}", "--endpoint-url", self.moto.url]
@@ -560,6 +561,12 @@ def main(argv: list[str] | None = None) -> int:
         default=DEPLOY_TIMEOUT,
         help="seconds the first deploy may take before it is stopped and reported unfinished",
     )
+    parser.add_argument(
+        "--step-timeout",
+        type=float,
+        default=STEP_TIMEOUT,
+        help="seconds any one build or deploy may take before it is stopped",
+    )
     parser.add_argument("--no-profile", action="store_true", help="do not profile misses")
     parser.add_argument(
         "--builds-only", action="store_true", help="measure the builds only (no S3, no watch)"
@@ -569,6 +576,8 @@ def main(argv: list[str] | None = None) -> int:
         "--no-hugo", action="store_true", help="do not build the same articles with Hugo"
     )
     args = parser.parse_args(argv)
+    global STEP_TIMEOUT
+    STEP_TIMEOUT = args.step_timeout
     data = measure(
         args.work.resolve(),
         args.articles,
