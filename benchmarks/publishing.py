@@ -545,6 +545,7 @@ def table(data: dict[str, Any]) -> str:
 
 def main(argv: list[str] | None = None) -> int:
     """Run the publishing benchmarks; print a table and the JSON; exit 0."""
+    global STEP_TIMEOUT
     parser = argparse.ArgumentParser(
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
     )
@@ -576,7 +577,6 @@ def main(argv: list[str] | None = None) -> int:
         "--no-hugo", action="store_true", help="do not build the same articles with Hugo"
     )
     args = parser.parse_args(argv)
-    global STEP_TIMEOUT
     STEP_TIMEOUT = args.step_timeout
     data = measure(
         args.work.resolve(),
