@@ -35,6 +35,7 @@ from feedsvc.export.rendered import (
     exported,
     moved_page,
     server_files_current,
+    standing,
     write_beside,
 )
 from feedsvc.export.runner import run
@@ -152,19 +153,7 @@ def _bring_up_to_date(
             # Nothing to render, add or remove: the export stands as it is.
             if progress is not None:
                 progress(len(paths) + len(redirects))
-            return BuildReport(
-                files=tuple(files),
-                redirects=tuple(redirects),
-                written=0,
-                unchanged=len(usable),
-                removed=0,
-                bytes=sum(entry.size for entry in usable.values()),
-                seconds=time.perf_counter() - started,
-                out_dir=out_dir,
-                rendered=0,
-                full=False,
-                changed={},
-            )
+            return standing(files, redirects, usable, out_dir=out_dir, started=started)
     new_root = Path(tempfile.mkdtemp(prefix=f".{out_dir.name}.build-", dir=out_dir.parent))
     if usable:
         try:

@@ -8,7 +8,6 @@ from __future__ import annotations
 import contextlib
 import json
 import os
-import time
 from collections.abc import Callable
 from pathlib import Path
 
@@ -17,7 +16,7 @@ from feedsvc.config.settings import Settings
 from feedsvc.export import inplace, manifest
 from feedsvc.export.listing import site_redirects
 from feedsvc.export.manifest import NAME
-from feedsvc.export.rendered import BuildReport, exported
+from feedsvc.export.rendered import BuildReport, exported, standing
 from feedsvc.support.atomic import write_file
 
 
@@ -105,16 +104,4 @@ def as_built(
         on_total(len(files) + len(redirects))
     if progress is not None:
         progress(len(files) + len(redirects))
-    return BuildReport(
-        files=tuple(files),
-        redirects=tuple(redirects),
-        written=0,
-        unchanged=len(previous.files),
-        removed=0,
-        bytes=sum(entry.size for entry in previous.files.values()),
-        seconds=time.perf_counter() - started,
-        out_dir=out_dir,
-        rendered=0,
-        full=False,
-        changed={},
-    )
+    return standing(files, redirects, previous.files, out_dir=out_dir, started=started)

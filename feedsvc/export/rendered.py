@@ -3,6 +3,7 @@ report, the manifest entries of rendered files, redirect pages and kept files.""
 
 from __future__ import annotations
 
+import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -35,6 +36,30 @@ class BuildReport:
     # has (a deploy told them need not read the whole manifest); None after a full build.
     changed: Mapping[str, Entry] | None = None
     gone: frozenset[str] = frozenset()
+
+
+def standing(
+    files: list[Exported],
+    redirects: list[tuple[str, str]],
+    entries: Mapping[str, Entry],
+    *,
+    out_dir: Path,
+    started: float,
+) -> BuildReport:
+    """Return the report of a build that left the export as it stood (nothing rendered)."""
+    return BuildReport(
+        files=tuple(files),
+        redirects=tuple(redirects),
+        written=0,
+        unchanged=len(entries),
+        removed=0,
+        bytes=sum(entry.size for entry in entries.values()),
+        seconds=time.perf_counter() - started,
+        out_dir=out_dir,
+        rendered=0,
+        full=False,
+        changed={},
+    )
 
 
 def entries_of(chunks: list[Chunk], digests: dict[str, str]) -> dict[str, Entry]:

@@ -11,8 +11,8 @@ from flask import Flask
 
 from feedsvc.catalog import Catalog
 from feedsvc.export import builder
-from feedsvc.export.built_from import note_path
 from feedsvc.export.builder import build
+from feedsvc.export.built_from import note_path
 from feedsvc.export.manifest import NAME
 from feedsvc.export.names import BuildError
 from tests.conftest import T0, run_ingest, write_article
@@ -39,7 +39,8 @@ def test_a_second_build_reads_nothing_and_reports_the_same_export(
     site = tmp_path / "site"
     first = build(app, site)
     assert reads == [1]
-    assert note_path(site).is_file() and not (site / note_path(site).name).exists()
+    assert note_path(site).is_file()
+    assert not (site / note_path(site).name).exists()
     before = contents(site)
     again = build(app, site)
     assert reads == [1]  # the articles were not read again
@@ -58,7 +59,8 @@ def test_a_change_a_missing_file_or_another_manifest_is_read_in_full(
     write_article(seeds, "002_comet", "Science", "A comet returns", "Seen again, brighter.")
     run_ingest(catalog, seeds, now=T0 + timedelta(hours=1))
     changed = build(app, site)
-    assert reads == [1, 1] and changed.rendered > 0
+    assert reads == [1, 1]
+    assert changed.rendered > 0
     assert "brighter" in (site / "articles/a-comet-returns/index.html").read_text()
     # An ingest that changes nothing keeps the catalog's state: nothing is read.
     run_ingest(catalog, seeds, now=T0 + timedelta(hours=2))
@@ -67,7 +69,8 @@ def test_a_change_a_missing_file_or_another_manifest_is_read_in_full(
     # A file removed by hand is noticed and rendered again.
     (site / "articles/a-comet-returns/index.html").unlink()
     restored = build(app, site)
-    assert reads == [1, 1, 1] and restored.rendered == 1
+    assert reads == [1, 1, 1]
+    assert restored.rendered == 1
     assert (site / "articles/a-comet-returns/index.html").is_file()
     # Another manifest put in place (another build's, a copy): not taken on trust.
     (site / NAME).write_bytes((site / NAME).read_bytes())
