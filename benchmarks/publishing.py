@@ -93,8 +93,10 @@ class PeakMemory:
             total = 0.0
             try:
                 pids = tree(self.pid)
-            except OSError:
-                return  # the command has ended
+            except OSError:  # the command, or one of its workers, ended meanwhile
+                if not os.path.exists(f"/proc/{self.pid}"):
+                    return
+                continue
             for pid in pids:
                 try:
                     total += process_memory_mib(pid).get("pss", 0.0)
