@@ -97,6 +97,7 @@ _TEXT = ARTICLE_COLUMNS.index("paragraphs")  # live_rows selects COLUMNS first
 def live_articles(catalog: Catalog, site_title: str) -> list[Article]:
     """Return the digests of every live article, newest first (an undecodable row is left
     out and logged, as everywhere else)."""
+    global _LAST
     with _LOCK:
         title, known = _LAST
     if title != site_title:
@@ -117,5 +118,5 @@ def live_articles(catalog: Catalog, site_title: str) -> list[Article]:
         kept[item.key] = (signature, item)
         found.append(item)
     with _LOCK:
-        globals()["_LAST"] = (site_title, kept)
+        _LAST = (site_title, kept)
     return found
