@@ -5,8 +5,8 @@ right after a build, or building twice, costs a check instead of a pass over the
 
 from __future__ import annotations
 
-import contextlib
 import json
+import logging
 import os
 from collections.abc import Callable
 from pathlib import Path
@@ -18,6 +18,8 @@ from feedsvc.export.listing import site_redirects
 from feedsvc.export.manifest import NAME
 from feedsvc.export.rendered import BuildReport, exported, standing
 from feedsvc.support.atomic import write_file
+
+log = logging.getLogger(__name__)
 
 
 def note_path(out_dir: Path) -> Path:
@@ -45,11 +47,21 @@ def _document(out_dir: Path, stamp: str, state: str) -> dict[str, object] | None
 def mark(out_dir: Path, stamp: str, state: str) -> None:
     """Note that the export now holds what build `stamp` makes of catalog state `state`."""
     document = _document(out_dir, stamp, state)
-    with contextlib.suppress(OSError):  # without the note the next build reads everything
+    try:
         if document is None:
             note_path(out_dir).unlink(missing_ok=True)
         else:
             write_file(note_path(out_dir), json.dumps(document).encode("utf-8"))
+    except OSError as exc:
+        # Safe either way (an old note names another manifest, so it never matches): only
+        # the next build's shortcut is lost.
+        log.warning(
+            "cannot note what %s was built from (%s): the next build reads every article; "
+            "check that %s is writable",
+            out_dir,
+            exc.strerror or exc,
+            out_dir.parent,
+        )
 
 
 def unchanged(out_dir: Path, stamp: str, state: str) -> bool:

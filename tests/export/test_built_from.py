@@ -10,7 +10,7 @@ import pytest
 from flask import Flask
 
 from feedsvc.catalog import Catalog
-from feedsvc.export import builder
+from feedsvc.export import builder, built_from
 from feedsvc.export.builder import build
 from feedsvc.export.built_from import note_path
 from feedsvc.export.manifest import NAME
@@ -81,3 +81,25 @@ def test_a_change_a_missing_file_or_another_manifest_is_read_in_full(
     # Extra paths are always rendered (this one cannot be: the build says so).
     with pytest.raises(BuildError):
         build(app, site, include=["/articles/no-such-article/"])
+
+
+def test_a_note_that_cannot_be_written_is_logged_and_costs_only_the_shortcut(
+    app: Flask,
+    tmp_path: Path,
+    reads: list[int],
+    caplog: pytest.LogCaptureFixture,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    site = tmp_path / "site"
+
+    def full(*_args: object) -> None:
+        raise OSError(28, "No space left on device")
+
+    monkeypatch.setattr(built_from, "write_file", full)
+    build(app, site)
+    assert "the next build reads every article" in caplog.text
+    assert "No space left on device" in caplog.text
+    assert not note_path(site).exists()
+    again = build(app, site)
+    assert reads == [1, 1]  # read in full, and right
+    assert again.rendered == 0
