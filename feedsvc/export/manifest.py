@@ -13,6 +13,7 @@ import hashlib
 import json
 import os
 import zlib
+from collections.abc import Callable
 from dataclasses import dataclass, fields
 from functools import lru_cache
 from importlib.metadata import version
@@ -109,32 +110,68 @@ class Manifest:
 
     def to_bytes(self) -> bytes:
         """Return the manifest's file content (deterministic; compact: one short row a file,
-        each distinct content type and header set written once and named by its place)."""
+        each distinct content type and header set written once and named by its place).
+
+        The bytes are json.dumps(document, separators=(",", ":")) of the document _parse reads;
+        each row is encoded by hand, and a row whose entry is the very object encoded last time
+        (a writer rewriting its export's manifest after a small change) is not encoded again.
+        """
+        files = self.files
+        earlier = next(iter(_ROWS.values()), {})
+        # The same names as the last manifest (an edit): its order is theirs sorted.
+        names = list(earlier) if earlier.keys() == files.keys() else sorted(files)
+        items = [(name, files[name]) for name in names]
         types: dict[str, int] = {}
         header_sets: dict[tuple[tuple[str, str], ...], int] = {}
-        rows = {}
-        for name, entry in sorted(self.files.items()):
-            kind = types.setdefault(entry.content_type, len(types))
-            headers = header_sets.setdefault(entry.headers, len(header_sets))
-            rows[name] = [
-                entry.path,
-                entry.digest,
-                entry.size,
-                entry.md5,
-                kind,
-                headers,
-                entry.encoding,
-                entry.source,
-            ]
-        document = {
+        for _name, entry in items:
+            types.setdefault(entry.content_type, len(types))
+            header_sets.setdefault(entry.headers, len(header_sets))
+        tables = (tuple(types), tuple(header_sets))
+        last = _ROWS.get(tables, {})  # a row names its type and headers by their place
+        rows: dict[str, tuple[Entry, str]] = {}
+        for name, entry in items:
+            known = last.get(name)
+            if known is not None and known[0] is entry:
+                rows[name] = known
+            else:
+                rows[name] = (entry, _row(name, entry, types, header_sets))
+        _ROWS.clear()
+        _ROWS[tables] = rows
+        head = {
             "format": FORMAT,
             "fields": _FIELDS,
             "build": self.build,
             "content_types": list(types),
             "header_sets": [[list(pair) for pair in headers] for headers in header_sets],
-            "files": rows,
         }
-        return json.dumps(document, separators=(",", ":")).encode("utf-8")
+        document = json.dumps(head, separators=(",", ":"))[:-1]
+        body = ",".join(row for _entry, row in rows.values())
+        return f'{document},"files":{{{body}}}}}'.encode()
+
+
+def _row(
+    name: str,
+    entry: Entry,
+    types: dict[str, int],
+    header_sets: dict[tuple[tuple[str, str], ...], int],
+) -> str:
+    """Return `"name":[path,digest,size,md5,type,headers,encoding,source]` as json.dumps does."""
+    text = _json_string
+    encoding = "null" if entry.encoding is None else text(entry.encoding)
+    source = "null" if entry.source is None else text(entry.source)
+    return (
+        f"{text(name)}:[{text(entry.path)},{text(entry.digest)},{entry.size:d},"
+        f"{text(entry.md5)},{types[entry.content_type]:d},{header_sets[entry.headers]:d},"
+        f"{encoding},{source}]"
+    )
+
+
+# json.dumps's own string encoder (ensure_ascii), so a hand-built row has its bytes.
+_json_string: Callable[[str], str] = json.encoder.encode_basestring_ascii
+# The rows of the manifest this process encoded last, under the type and header tables their
+# numbers refer to.
+_Tables = tuple[tuple[str, ...], tuple[tuple[tuple[str, str], ...], ...]]
+_ROWS: dict[_Tables, dict[str, tuple[Entry, str]]] = {}
 
 
 # The last manifest this process wrote or read, with its file's identity: a long-running writer
