@@ -32,8 +32,8 @@ from feedsvc.export.rendered import (
     SIBLINGS,
     BuildReport,
     entries_of,
-    exported,
     moved_page,
+    records,
     server_files_current,
     standing,
     write_beside,
@@ -148,7 +148,7 @@ def _bring_up_to_date(
 
     kept = {path: entry for path in paths if (entry := current(path)) is not None}
     if len(kept) == len(paths) and not include and not unfinished:
-        files = [exported(path, kept[path]) for path in paths]
+        files = records(paths, kept, {})
         if _up_to_date(app, settings, out_dir, usable, files, redirects):
             # Nothing to render, add or remove: the export stands as it is.
             if progress is not None:

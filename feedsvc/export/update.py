@@ -98,6 +98,16 @@ def update(
         out_dir=out_dir,
         rendered=len(render),
         full=False,
-        changed={name: entry for name, entry in entries.items() if usable.get(name) != entry},
+        changed=_changed(entries, usable),
         gone=frozenset(gone),
     )
+
+
+def _changed(entries: dict[str, Entry], usable: dict[str, Entry]) -> dict[str, Entry]:
+    """Return the entries that differ from the previous build's (a kept one is the very same
+    object, which is cheaper to tell than comparing every field)."""
+    return {
+        name: entry
+        for name, entry in entries.items()
+        if (before := usable.get(name)) is not entry and before != entry
+    }
