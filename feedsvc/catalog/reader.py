@@ -10,6 +10,7 @@ from datetime import datetime
 from pathlib import Path
 
 from feedsvc import urlmap
+from feedsvc.catalog.live_queries import LiveQueries
 from feedsvc.catalog.member_queries import Member, MemberQueries
 from feedsvc.catalog.records import (
     COLUMNS,
@@ -28,7 +29,7 @@ from feedsvc.catalog.section_queries import SectionQueries
 from feedsvc.errors import CatalogError, NotFound
 
 
-class Catalog(SectionQueries, MemberQueries):
+class Catalog(SectionQueries, MemberQueries, LiveQueries):
     """A connection to the catalog with typed queries; sqlite3 errors become CatalogError."""
 
     def __init__(
@@ -221,14 +222,6 @@ class Catalog(SectionQueries, MemberQueries):
             "WHERE a.removed IS NULL ORDER BY s.slug"
         )
         return [(row["old"], row["new"]) for row in rows]
-
-    def live_rows(self) -> Iterator[sqlite3.Row]:
-        """Yield the row (COLUMNS, seq, section_seq) of every live article, newest first."""
-        with self.errors():
-            yield from self._db.execute(
-                f"SELECT {COLUMNS}, seq, section_seq FROM articles "  # noqa: S608
-                "WHERE removed IS NULL ORDER BY published DESC, key DESC"
-            )
 
     def each_live(self) -> Iterator[tuple[Record, int, int]]:
         """Yield (record, place in the site, place in its section) of every live article,

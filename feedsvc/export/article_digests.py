@@ -10,7 +10,9 @@ second at 10,000 articles on each change.
 from __future__ import annotations
 
 import hashlib
+import sqlite3
 import threading
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -96,7 +98,8 @@ _TEXT = ARTICLE_COLUMNS.index("paragraphs")  # live_rows selects COLUMNS first
 
 def live_articles(catalog: Catalog, site_title: str) -> list[Article]:
     """Return the digests of every live article, newest first (an undecodable row is left
-    out and logged, as everywhere else)."""
+    out and logged, as everywhere else). Only the rows that differ from the last reading are
+    read whole (with their text) and decoded; a first reading reads every row whole."""
     global _LAST
     with _LOCK:
         title, known = _LAST
@@ -104,13 +107,18 @@ def live_articles(catalog: Catalog, site_title: str) -> list[Article]:
         known = {}
     found: list[Article] = []
     kept: dict[str, tuple[tuple[object, ...], Article]] = {}
-    for row in catalog.live_rows():
-        values = tuple(row)
-        signature = values[:_TEXT] + values[_TEXT + 1 :]
-        mine = known.get(row["key"])
-        if mine is not None and mine[0] == signature:
-            item = mine[1]
-        else:
+    readings: Iterable[tuple[sqlite3.Row, tuple[object, ...]]]
+    if known:
+        with catalog.snapshot():  # the rows, and the changed ones whole: from one state
+            rows = [(row, _signature(row)) for row in catalog.live_rows(text=False)]
+            changed = [row["key"] for row, sign in rows if _known(known, row["key"], sign) is None]
+            whole = catalog.whole_rows(changed) if changed else {}
+        readings = ((whole.get(row["key"], row), signature) for row, signature in rows)
+    else:  # a row at a time: a large catalog's text is never held whole
+        readings = ((row, _signature(row)) for row in catalog.live_rows())
+    for row, signature in readings:
+        item = _known(known, row["key"], signature)
+        if item is None:
             decoded = next(records_from_rows([row]), None)
             if decoded is None:
                 continue
@@ -119,4 +127,43 @@ def live_articles(catalog: Catalog, site_title: str) -> list[Article]:
         found.append(item)
     with _LOCK:
         _LAST = (site_title, kept)
+    return found
+
+
+def _signature(row: sqlite3.Row) -> tuple[object, ...]:
+    """Return the row without its text (which its content hash stands for)."""
+    values = tuple(row)
+    return values[:_TEXT] + values[_TEXT + 1 :]
+
+
+def _known(
+    known: dict[str, tuple[tuple[object, ...], Article]], key: str, signature: tuple[object, ...]
+) -> Article | None:
+    mine = known.get(key)
+    return mine[1] if mine is not None and mine[0] == signature else None
+
+
+# Each article page's digest as this process computed it last, by key, with what it was made of.
+_PAGES: dict[str, tuple[Article, str | None, str]] = {}
+
+
+def page_digests(articles: list[Article], section_names: Mapping[str, str | None]) -> list[str]:
+    """Return the digest of each article's page (the article as a feed entry shows it, its card
+    and its section's shown name), made again only for an article object or section name that
+    differs from the last call's."""
+    made: dict[str, tuple[Article, str | None, str]] = {}
+    found = []
+    with _LOCK:
+        last = dict(_PAGES)
+    for item in articles:
+        name = section_names[item.section_slug]
+        known = last.get(item.key)
+        if known is not None and known[0] is item and known[1] == name:
+            made[item.key] = known
+        else:
+            made[item.key] = (item, name, digest(item.full, item.card, name))
+        found.append(made[item.key][2])
+    with _LOCK:
+        _PAGES.clear()
+        _PAGES.update(made)
     return found

@@ -23,7 +23,7 @@ from feedsvc.config.settings import Settings
 from feedsvc.documents.feed_info import rfc3339
 from feedsvc.documents.icons import icons_for
 from feedsvc.documents.scopes import PREVIEW_SIZE
-from feedsvc.export.article_digests import Article, digest, live_articles
+from feedsvc.export.article_digests import Article, digest, live_articles, page_digests
 from feedsvc.export.list_digests import list_parts
 from feedsvc.fediverse.digests import fediverse_fingerprints
 from feedsvc.support.dates import iso_seconds
@@ -111,10 +111,10 @@ def fingerprints(
             [urlmap.feed(key[1], name, kind=key[0]) for name in urlmap.FEED_FILENAMES],
             [a.teaser for a in scope.articles[:PREVIEW_SIZE]],  # a preview shows a teaser
         )
-    for article in site.articles:
-        found[urlmap.article(article.slug)] = digest(
-            article.full, article.card, sections[article.section_slug].name
-        )
+    names = {slug: scope.name for slug, scope in sections.items()}
+    pages = page_digests(site.articles, names)
+    for article, page in zip(site.articles, pages, strict=True):
+        found[urlmap.article(article.slug)] = page
         found[urlmap.embed(article.slug)] = article.embed
         found[urlmap.oembed(article.slug, "json")] = article.oembed
         found[urlmap.oembed(article.slug, "xml")] = article.oembed

@@ -20,6 +20,7 @@ def _fresh(catalog: Catalog, app: Flask, monkeypatch: pytest.MonkeyPatch) -> dic
     """Return the fingerprints a new process would compute (nothing kept)."""
     with monkeypatch.context() as patch:
         patch.setattr(article_digests, "_LAST", ("", {}))
+        patch.setattr(article_digests, "_PAGES", {})
         return fingerprints(catalog, settings_of(app))
 
 
@@ -61,3 +62,16 @@ def test_only_changed_rows_are_read_again_and_the_digests_are_a_fresh_readings(
     assert read == []  # a withdrawal changes lists and feeds, no article's own digests
     assert gone == _fresh(catalog, app, monkeypatch)
     assert not any("bees-are-back" in path for path in gone if "/embed/" in path)
+
+    # Another article names the comet's section otherwise: the section's shown name, and so the
+    # comet's page, change though the comet's own row did not.
+    write_article(seeds, "004_moon", "SCIENCE", "The moon", "Still there.")
+    run_ingest(catalog, seeds, now=T0 + timedelta(hours=3))
+    renamed = fingerprints(catalog, settings)
+    assert renamed == _fresh(catalog, app, monkeypatch)
+    [page] = [
+        p
+        for p in renamed
+        if p.startswith("/articles/") and "comet" in p and p.count("/") == 3 and p[-1] == "/"
+    ]
+    assert renamed[page] != gone[page]
