@@ -130,6 +130,26 @@ def live_articles(catalog: Catalog, site_title: str) -> list[Article]:
     return found
 
 
+Reading = tuple[str, dict[str, tuple[tuple[object, ...], Article]]]
+
+
+def last_reading() -> Reading:
+    """Return the last reading: the site title, and each article by key with its row."""
+    with _LOCK:
+        return _LAST
+
+
+def adopt(reading: Reading) -> bool:
+    """Take `reading` (kept by an earlier process) as the last one, unless this process has
+    read the catalog already; return whether it was taken."""
+    global _LAST
+    with _LOCK:
+        if _LAST[1]:
+            return False
+        _LAST = reading
+        return True
+
+
 def _signature(row: sqlite3.Row) -> tuple[object, ...]:
     """Return the row without its text (which its content hash stands for)."""
     values = tuple(row)

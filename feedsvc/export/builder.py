@@ -23,7 +23,8 @@ from pathlib import Path
 
 from feedsvc.catalog import open_catalog
 from feedsvc.config.settings import Settings
-from feedsvc.export import built_from, inplace, manifest
+from feedsvc.export import built_from, digest_store, inplace, manifest
+from feedsvc.export.article_digests import last_reading
 from feedsvc.export.fingerprints import fingerprints
 from feedsvc.export.listing import site_paths
 from feedsvc.export.manifest import Entry, Manifest
@@ -89,6 +90,8 @@ def build(
             report = built_from.as_built(settings, out_dir, started, on_total, progress)
             if report is not None:
                 return report
+        fresh = not last_reading()[1]  # a new process: take the digests an earlier one kept
+        digest_store.restore(out_dir, stamp)
         report = _bring_up_to_date(
             app,
             out_dir,
@@ -102,6 +105,8 @@ def build(
             started=started,
         )
         built_from.mark(out_dir, stamp, state)
+        if fresh:  # a long-running writer keeps them in memory and need not write them
+            digest_store.keep(out_dir, stamp)
         return report
 
 
