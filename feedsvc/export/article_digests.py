@@ -94,6 +94,7 @@ def article(record: Record, seq: int, section_seq: int, site_title: str) -> Arti
 _LAST: tuple[str, dict[str, tuple[tuple[object, ...], Article]]] = ("", {})
 _LOCK = threading.Lock()
 _TEXT = ARTICLE_COLUMNS.index("paragraphs")  # live_rows selects COLUMNS first
+_FEW = 1000  # changed rows held whole at once at most (beyond a quarter of the catalog)
 
 
 def live_articles(catalog: Catalog, site_title: str) -> list[Article]:
@@ -108,13 +109,17 @@ def live_articles(catalog: Catalog, site_title: str) -> list[Article]:
     found: list[Article] = []
     kept: dict[str, tuple[tuple[object, ...], Article]] = {}
     readings: Iterable[tuple[sqlite3.Row, tuple[object, ...]]]
+    whole_reading = not known
     if known:
         with catalog.snapshot():  # the rows, and the changed ones whole: from one state
             rows = [(row, _signature(row)) for row in catalog.live_rows(text=False)]
             changed = [row["key"] for row, sign in rows if _known(known, row["key"], sign) is None]
-            whole = catalog.whole_rows(changed) if changed else {}
-        readings = ((whole.get(row["key"], row), signature) for row, signature in rows)
-    else:  # a row at a time: a large catalog's text is never held whole
+            # Most rows changed: read them all whole a row at a time, as a first reading does.
+            whole_reading = len(changed) > max(_FEW, len(rows) // 4)
+            if not whole_reading:
+                whole = catalog.whole_rows(changed) if changed else {}
+                readings = ((whole.get(row["key"], row), sign) for row, sign in rows)
+    if whole_reading:  # a row at a time: a large catalog's text is never held whole
         readings = ((row, _signature(row)) for row in catalog.live_rows())
     for row, signature in readings:
         item = _known(known, row["key"], signature)

@@ -116,8 +116,9 @@ class Manifest:
         each row is encoded by hand, and a row whose entry is the very object encoded last time
         (a writer rewriting its export's manifest after a small change) is not encoded again.
         """
+        global _ROWS
         files = self.files
-        earlier = next(iter(_ROWS.values()), {})
+        earlier_tables, earlier = _ROWS  # one read: another thread may replace it
         # The same names as the last manifest (an edit): its order is theirs sorted.
         names = list(earlier) if earlier.keys() == files.keys() else sorted(files)
         items = [(name, files[name]) for name in names]
@@ -127,7 +128,7 @@ class Manifest:
             types.setdefault(entry.content_type, len(types))
             header_sets.setdefault(entry.headers, len(header_sets))
         tables = (tuple(types), tuple(header_sets))
-        last = _ROWS.get(tables, {})  # a row names its type and headers by their place
+        last = earlier if earlier_tables == tables else {}  # rows name tables by place
         rows: dict[str, tuple[Entry, str]] = {}
         for name, entry in items:
             known = last.get(name)
@@ -135,8 +136,7 @@ class Manifest:
                 rows[name] = known
             else:
                 rows[name] = (entry, _row(name, entry, types, header_sets))
-        _ROWS.clear()
-        _ROWS[tables] = rows
+        _ROWS = (tables, rows)
         head = {
             "format": FORMAT,
             "fields": _FIELDS,
@@ -171,7 +171,7 @@ _json_string: Callable[[str], str] = json.encoder.encode_basestring_ascii
 # The rows of the manifest this process encoded last, under the type and header tables their
 # numbers refer to.
 _Tables = tuple[tuple[str, ...], tuple[tuple[tuple[str, str], ...], ...]]
-_ROWS: dict[_Tables, dict[str, tuple[Entry, str]]] = {}
+_ROWS: tuple[_Tables | None, dict[str, tuple[Entry, str]]] = (None, {})
 
 
 # The last manifest this process wrote or read, with its file's identity: a long-running writer

@@ -75,3 +75,32 @@ def test_only_changed_rows_are_read_again_and_the_digests_are_a_fresh_readings(
         if p.startswith("/articles/") and "comet" in p and p.count("/") == 3 and p[-1] == "/"
     ]
     assert renamed[page] != gone[page]
+
+
+def test_when_most_rows_changed_they_are_read_whole_and_only_those_digested(
+    app: Flask, catalog: Catalog, seeds: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Past a quarter of the catalog (and _FEW rows), the changed rows are not held whole at
+    once: every row is read whole a row at a time; the unchanged are still not digested."""
+    settings = settings_of(app)
+    monkeypatch.setattr(article_digests, "_LAST", ("", {}))
+    monkeypatch.setattr(article_digests, "_FEW", 0)
+    fingerprints(catalog, settings)
+    held: list[int] = []
+    real_whole = catalog.whole_rows
+    monkeypatch.setattr(catalog, "whole_rows", lambda keys: held.append(1) or real_whole(keys))
+    read: list[str] = []
+    real = article_digests.article
+
+    def counted(record, seq, section_seq, site_title):  # type: ignore[no-untyped-def]
+        read.append(record.key)
+        return real(record, seq, section_seq, site_title)
+
+    monkeypatch.setattr(article_digests, "article", counted)
+    write_article(seeds, "002_comet", "Science", "A comet returns", "Seen again, brighter.")
+    write_article(seeds, "001_markets", "Business", "Markets rally", "Prices rose.")
+    run_ingest(catalog, seeds, now=T0 + timedelta(hours=1))
+    after = fingerprints(catalog, settings)
+    assert held == []  # two of three changed: not asked for by key
+    assert sorted(read) == ["001_markets", "002_comet"]
+    assert after == _fresh(catalog, app, monkeypatch)
