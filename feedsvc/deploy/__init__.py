@@ -24,7 +24,7 @@ from pathlib import Path
 from typing import Literal
 
 from feedsvc.deploy.folder import FolderTarget
-from feedsvc.deploy.ledger import FOLD_AT, folder_for, keep, open_ledger
+from feedsvc.deploy.ledger import folder_for, keep, open_ledger
 from feedsvc.deploy.plan import Plan, Target, export_digest, make_plan, wanted
 from feedsvc.deploy.sending import CONNECTIONS, apply
 from feedsvc.deploy.state import MARKER_LIMIT, MARKER_NAME, SentObject, decode_marker
@@ -208,7 +208,7 @@ def deploy(
                 ledger.shared()
             if level is not None:
                 ledger.levelled(level)
-            if ledger.lines >= FOLD_AT:
+            if ledger.due():
                 ledger.fold()
             keep(ledger)
     return DeployReport(

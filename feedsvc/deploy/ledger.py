@@ -54,6 +54,7 @@ class Ledger:
     level: str | None = None  # the export (plan.export_digest) the target holds, all of it
     records: dict[str, SentObject] = field(default_factory=dict)
     lines: int = 0  # in the journal
+    rows: int = 0  # objects the journal's lines name (a full deploy's line names every file)
     unshared: int = 0  # objects sent since the copy at the target was last written
     _torn: bool = False  # the journal ends in a part of a line
 
@@ -97,7 +98,9 @@ class Ledger:
         elif kind == "forget":
             for key in change[1]:
                 self.records.pop(key, None)
+            self.rows += len(change[1])
         elif kind == "put":
+            self.rows += len(change[1])
             for key, md5, tag, meta in change[1]:
                 pairs = tuple((str(name), str(value)) for name, value in meta)
                 self.records[key] = SentObject(md5, tag, pairs)
@@ -152,6 +155,11 @@ class Ledger:
         self.token, self.records = token, dict(records)
         self.fold()
 
+    def due(self) -> bool:
+        """Return whether the journal is worth folding into the snapshot: many lines, or more
+        objects than the state holds (replaying it would cost more than reading a snapshot)."""
+        return self.lines >= FOLD_AT or self.rows > max(FOLD_AT, len(self.records))
+
     def fold(self) -> None:
         """Write the whole state as the snapshot and empty the journal."""
         body = {
@@ -168,7 +176,7 @@ class Ledger:
             self.journal.unlink(missing_ok=True)
         except OSError as exc:
             raise DeployError(str(self.snapshot), f"cannot be written: {exc.strerror}") from None
-        self.lines, self._torn = 0, False
+        self.lines, self.rows, self._torn = 0, 0, False
 
 
 _OPEN: dict[Path, tuple[_Signature, Ledger]] = {}

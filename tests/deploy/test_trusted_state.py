@@ -10,6 +10,7 @@ from pathlib import Path
 import pytest
 
 from feedsvc.deploy import deploy
+from feedsvc.deploy import ledger as ledger_module
 from feedsvc.deploy.ledger import folder_for, open_ledger
 from feedsvc.deploy.state import MARKER_NAME, STATE_NAME, SentObject
 from feedsvc.export import manifest
@@ -176,6 +177,24 @@ def test_a_journal_torn_by_a_kill_loses_only_its_last_line(tmp_path: Path) -> No
     assert json.loads(ledger.snapshot.read_bytes())["token"] == "one"
     # Another target, or the same bucket at another endpoint, has a record of its own.
     assert open_ledger(tmp_path, "s3://b", "http://127.0.0.1:9").records == {}
+
+
+def test_a_journal_naming_more_objects_than_the_state_holds_is_due_for_folding(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Full deploys write one line naming every file: the journal is folded by the objects it
+    names, not only by its lines, and a ledger read back counts them the same."""
+    monkeypatch.setattr(ledger_module, "FOLD_AT", 3)
+    every = {f"k{n}": SentObject(f"{n:032d}", "t") for n in range(10)}
+    ledger = open_ledger(tmp_path, "s3://b", None)
+    ledger.sent(every)  # a first full deploy: 10 objects, one line
+    assert (ledger.lines, ledger.rows, ledger.due()) == (1, 10, False)
+    ledger.sent(every)  # another full deploy: the journal names twice what the state holds
+    assert (ledger.lines, ledger.rows, ledger.due()) == (2, 20, True)
+    assert open_ledger(tmp_path, "s3://b", None).rows == 20
+    ledger.fold()
+    assert (ledger.rows, ledger.due()) == (0, False)
+    assert open_ledger(tmp_path, "s3://b", None).records == every
 
 
 def test_the_record_is_kept_beside_the_export(tmp_path: Path) -> None:
