@@ -111,6 +111,7 @@ def export_site(
     `adopt` is the record of what a deployed site published: articles the catalog lacks take
     their ids, dates and slugs from it. `now` is the ingest's clock (None: the time now)."""
     from feedsvc.config.build_clock import source_date
+    from feedsvc.export.builder import already_built
     from feedsvc.export.builder import build as export
     from feedsvc.export.names import BuildError
     from feedsvc.web.app import create_app
@@ -125,23 +126,26 @@ def export_site(
             f"{len(ingested.pending)} article files are still being written or dated in the "
             f"future ({named}): nothing was exported; run the build again once they settle",
         )
-    app = create_app(settings=replace(settings, access_log=False))  # an export is not traffic
-    bar = click.progressbar(length=1, label="exporting", file=sys.stderr)
-    with bar if sys.stderr.isatty() else nullcontext() as shown:
+    # Nothing to do (built from this very catalog state): no app to make, no article to read.
+    report = None if include else already_built(settings, out_dir, gzip=gz, brotli=br)
+    if report is None:
+        app = create_app(settings=replace(settings, access_log=False))  # not traffic
+        bar = click.progressbar(length=1, label="exporting", file=sys.stderr)
+        with bar if sys.stderr.isatty() else nullcontext() as shown:
 
-        def total(count: int) -> None:
-            bar.length = count
+            def total(count: int) -> None:
+                bar.length = count
 
-        report = export(
-            app,
-            out_dir,
-            include=include,
-            gzip=gz,
-            brotli=br,
-            jobs=jobs,
-            progress=bar.update if shown is not None else None,
-            on_total=total if shown is not None else None,
-        )
+            report = export(
+                app,
+                out_dir,
+                include=include,
+                gzip=gz,
+                brotli=br,
+                jobs=jobs,
+                progress=bar.update if shown is not None else None,
+                on_total=total if shown is not None else None,
+            )
     click.echo(
         f"exported {len(report.files)} URLs and {len(report.redirects)} redirects to "
         f"{report.out_dir}: {report.written} files written, {report.unchanged} unchanged, "

@@ -60,6 +60,29 @@ def _publication(settings: Settings) -> tuple[list[str], list[tuple[str, str]], 
     return paths, redirects, digests
 
 
+def already_built(
+    settings: Settings,
+    out_dir: Path,
+    *,
+    gzip: bool = False,
+    brotli: bool = False,
+    wait: float = LOCK_WAIT,
+) -> BuildReport | None:
+    """Return the report of a build that has nothing to do (the export was built by these
+    settings and code from this very state of the catalog, see built_from), without an app to
+    make; None when there is work for build()."""
+    started = time.perf_counter()
+    out_dir = out_dir.resolve()
+    if not out_dir.is_dir():
+        return None
+    with exclusive(out_dir, wait):
+        state = built_from.catalog_state(settings)
+        stamp = manifest.build_digest(settings, gzip=gzip, brotli=brotli, include=())
+        if not built_from.unchanged(out_dir, stamp, state):
+            return None
+        return built_from.as_built(settings, out_dir, started, None, None)
+
+
 def build(
     app: WebApp,
     out_dir: Path,

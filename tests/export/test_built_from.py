@@ -7,15 +7,19 @@ from datetime import timedelta
 from pathlib import Path
 
 import pytest
+from click.testing import CliRunner
 from flask import Flask
 
 from feedsvc.catalog import Catalog
+from feedsvc.cli import cli
 from feedsvc.export import builder, built_from
-from feedsvc.export.builder import build
+from feedsvc.export.builder import already_built, build
 from feedsvc.export.built_from import note_path
 from feedsvc.export.manifest import NAME
 from feedsvc.export.names import BuildError
+from feedsvc.web.frozen import settings_of
 from tests.conftest import T0, run_ingest, write_article
+from tests.deploy.test_deploy import Site
 from tests.export.test_incremental import contents
 
 
@@ -103,3 +107,37 @@ def test_a_note_that_cannot_be_written_is_logged_and_costs_only_the_shortcut(
     again = build(app, site)
     assert reads == [1, 1]  # read in full, and right
     assert again.rendered == 0
+
+
+def test_a_build_with_nothing_to_do_makes_no_app(
+    app: Flask, tmp_path: Path, seeds: Path, catalog: Catalog, reads: list[int]
+) -> None:
+    """already_built answers for the export as build() would, from settings alone (the CLI
+    then makes no app): nothing before a first build or after a change."""
+    settings, site = settings_of(app), tmp_path / "site"
+    assert already_built(settings, site) is None  # no export yet
+    first = build(app, site)
+    report = already_built(settings, site)
+    assert report is not None
+    assert (report.rendered, report.written, report.removed) == (0, 0, 0)
+    assert {f.path for f in report.files} == {f.path for f in first.files}
+    assert already_built(settings, site, gzip=True) is None  # another build digest
+    write_article(seeds, "003_bees", "Nature", "Bees are back", "They came back.")
+    run_ingest(catalog, seeds, now=T0 + timedelta(hours=1))
+    assert already_built(settings, site) is None
+    assert reads == [1]
+
+
+def test_the_cli_makes_no_app_for_a_build_with_nothing_to_do(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    site = Site(tmp_path, 3)
+    CliRunner().invoke(cli, ["build", str(site.out)], env=site.env, catch_exceptions=False)
+
+    def refused(**_kwargs: object) -> Flask:
+        raise AssertionError("an app was made for a build with nothing to do")
+
+    monkeypatch.setattr("feedsvc.web.app.create_app", refused)
+    again = CliRunner().invoke(cli, ["build", str(site.out)], env=site.env)
+    assert again.exit_code == 0, again.output
+    assert "0 files written" in again.output
