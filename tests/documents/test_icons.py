@@ -159,6 +159,26 @@ def test_an_icon_file_is_used_in_every_size(
     assert b"data:image/png;base64," in svg
 
 
+def test_new_bytes_in_the_icon_file_rebuild_the_icons(
+    seeds: Path, database: Path, catalog: Catalog, tmp_path: Path
+) -> None:
+    """The export's build digest counts the icon file's bytes (not its path): new bytes at the
+    same path give a full build and the new icons."""
+    run_ingest(catalog, seeds)
+    source = _png(tmp_path / "logo.png", (64, 64))
+    settings = {"SEEDS_DIR": seeds, "DATABASE": database, "SITE_ICON": source}
+    out = tmp_path / "site"
+    build(create_app(settings), out)
+    before = sorted(path.name for path in (out / "icons").iterdir())
+    Image.new("RGB", (64, 64), (30, 200, 30)).save(source)
+    icon_set.cache_clear()  # what a new process would draw
+    report = build(create_app(settings), out)
+    assert report.full
+    after = sorted(path.name for path in (out / "icons").iterdir())
+    assert set(after).isdisjoint(before)
+    assert after == sorted(icons_for(load_settings({}, settings)).files)
+
+
 @pytest.mark.parametrize(
     ("content", "name", "message"),
     [
