@@ -47,6 +47,7 @@ class Publisher:
         self._changed: dict[str, Entry] | None = None
         self._gone: set[str] = set()
         self._left: str | None = None
+        self._warm = False  # a first build read everything this process keeps for the next
         self.failures = 0  # in a row
         self.state: dict[str, Any] = {
             "deploy_target": self.target,
@@ -85,7 +86,11 @@ class Publisher:
         try:
             if self._left is None or export_digest(out_dir) != self._left:
                 self._changed = None  # another build wrote the export meanwhile
-            built = build(self._app_for_export(), out_dir, progress=lambda _n: beat())
+            # The first build reads the catalog and manifest through even when the export
+            # stands as built: the first change after a start then costs what later ones do.
+            app = self._app_for_export()
+            built = build(app, out_dir, progress=lambda _n: beat(), warm=not self._warm)
+            self._warm = True
             self._left = export_digest(out_dir)
             self._note(built)
             sent = deploy(

@@ -94,12 +94,15 @@ def build(
     progress: Callable[[int], None] | None = None,
     on_total: Callable[[int], None] | None = None,
     wait: float = LOCK_WAIT,
+    warm: bool = False,
 ) -> BuildReport:
     """Bring the export in `out_dir` up to date (atomically); return what changed.
 
     With `jobs` > 1 the URLs to render are shared among that many worker processes, each with
     its own app over the same catalog and settings. A build into the same folder that is under
-    way is waited for, `wait` seconds at most.
+    way is waited for, `wait` seconds at most. With `warm` (a long-running writer's first
+    build) the catalog and the manifest are read through even when nothing changed, so that
+    what this process keeps of them serves its next builds.
     """
     started = time.perf_counter()
     settings = settings_of(app)
@@ -109,7 +112,7 @@ def build(
     with exclusive(out_dir, wait):
         state = built_from.catalog_state(settings)
         stamp = manifest.build_digest(settings, gzip=gzip, brotli=brotli, include=include)
-        if not include and built_from.unchanged(out_dir, stamp, state):
+        if not include and not warm and built_from.unchanged(out_dir, stamp, state):
             report = built_from.as_built(settings, out_dir, started, on_total, progress)
             if report is not None:
                 return report
@@ -130,6 +133,8 @@ def build(
         built_from.mark(out_dir, stamp, state)
         if fresh:  # a long-running writer keeps them in memory and need not write them
             digest_store.keep(out_dir, stamp)
+        if warm:
+            manifest.prepare(out_dir)
         return report
 
 

@@ -222,6 +222,14 @@ def load(root: Path) -> Manifest | None:
     return None
 
 
+def prepare(root: Path) -> None:
+    """Encode the export's manifest once, writing nothing: this process's next write of it
+    then encodes only the rows of the entries that changed (a writer before its first change)."""
+    found = load(root)
+    if found is not None:
+        found.to_bytes()
+
+
 def _parse(root: Path) -> Manifest | None:
     try:
         document: Any = json.loads((root / NAME).read_text(encoding="utf-8"))

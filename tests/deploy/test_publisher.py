@@ -13,7 +13,7 @@ import pytest
 from feedsvc.catalog.safekeeping import run_ingest
 from feedsvc.config.settings import Settings, load_settings
 from feedsvc.deploy.continuous import Publisher
-from feedsvc.export import manifest
+from feedsvc.export import article_digests, digest_store, manifest
 from feedsvc.export.builder import build
 from feedsvc.export.manifest import Manifest
 from feedsvc.web.frozen import app_for
@@ -134,4 +134,34 @@ def test_after_a_full_build_the_whole_manifest_is_read(
     write_article(seeds, "090_new", "Science", "After a full build", "Body.")
     assert _republish(settings, publisher)
     assert len(manifest_reads) == 2
+    _same_tree(settings.export_dir, Path(str(settings.deploy_target)))
+
+
+def test_the_first_publish_reads_everything_so_the_first_change_costs_what_later_ones_do(
+    settings: Settings, seeds: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A writer started over an export that stands as built still reads the catalog through on
+    its first publish (a build with nothing to do would read nothing): the first change after
+    the start then digests only the article it changed."""
+    run_ingest(settings)
+    build(app_for(settings), settings.export_dir)  # built by hand: nothing left to do
+    monkeypatch.setattr(article_digests, "_LAST", ("", {}))  # a new process
+    monkeypatch.setattr(article_digests, "_PAGES", {})
+    digest_store.store_path(settings.export_dir).unlink(missing_ok=True)
+    digested: list[str] = []
+    real = article_digests.article
+
+    def counted(record, seq, section_seq, site_title):  # type: ignore[no-untyped-def]
+        digested.append(record.key)
+        return real(record, seq, section_seq, site_title)
+
+    monkeypatch.setattr(article_digests, "article", counted)
+    publisher = Publisher(settings)
+    publisher.changed([])
+    assert publisher.publish()
+    assert len(digested) == 3  # read through, though nothing was rendered
+    digested.clear()
+    write_article(seeds, "002_second", "Science", "Corrected title", "A corrected body.")
+    assert _republish(settings, publisher)
+    assert digested == ["002_second"]
     _same_tree(settings.export_dir, Path(str(settings.deploy_target)))
