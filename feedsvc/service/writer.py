@@ -200,6 +200,11 @@ class Writer:
         if self.due is not None and now >= self.due:
             self.due = None
             self.run_once()
+        # Due before the next wake-up (a file settling): run it then, not up to a tick late.
+        soon = self.due is not None and self.due - time.monotonic() < TICK_MS / 1000
+        if soon and not self.stop_event.wait(max(0.0, (self.due or 0.0) - time.monotonic())):
+            self.due = None
+            self.run_once()
         return next_rescan
 
     def run(self, parent_pid: int | None = None) -> None:

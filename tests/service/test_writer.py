@@ -347,3 +347,30 @@ def test_a_file_written_while_the_writer_starts_is_published(seeds: Path, tmp_pa
     finally:
         writer.stop_event.set()
         thread.join(10)
+
+
+def test_an_ingest_due_before_the_next_wake_up_runs_when_due(
+    seeds: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A file settling sooner than the next wake-up is read when it settles, not up to a tick
+    later (the writer wakes every TICK_MS at least)."""
+    settings = load_settings(
+        {},
+        {
+            "SEEDS_DIR": seeds,
+            "DATABASE": tmp_path / "c.sqlite3",
+            "SETTLE_MS": 0,
+            "RUN_DIR": tmp_path / "run",
+        },
+    )
+    writer = Writer(settings)
+    ran: list[float] = []
+    monkeypatch.setattr(writer, "run_once", lambda: ran.append(time.monotonic()))
+    due = time.monotonic() + 0.1
+    writer.due = due
+    writer._tick(changed=False, next_rescan=time.monotonic() + 3600)
+    assert len(ran) == 1
+    assert ran[0] >= due  # not before it settles
+    writer.due = time.monotonic() + 30  # far beyond the next wake-up: left for later
+    writer._tick(changed=False, next_rescan=time.monotonic() + 3600)
+    assert len(ran) == 1
