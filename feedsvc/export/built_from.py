@@ -16,7 +16,7 @@ from feedsvc.config.settings import Settings
 from feedsvc.export import inplace, manifest
 from feedsvc.export.listing import site_redirects
 from feedsvc.export.manifest import NAME
-from feedsvc.export.rendered import BuildReport, records, standing
+from feedsvc.export.rendered import BuildReport, KeptRecords, standing
 from feedsvc.support.atomic import write_file
 
 log = logging.getLogger(__name__)
@@ -112,7 +112,7 @@ def as_built(
         for entry in previous.files.values()
         if entry.path and entry.encoding is None and entry.path not in old
     }
-    files = records(kept, kept, {})
+    files = KeptRecords(kept)
     if on_total is not None:
         on_total(len(files) + len(redirects))
     if progress is not None:
