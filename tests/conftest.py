@@ -66,6 +66,22 @@ def database(tmp_path: Path) -> Path:
 
 
 @pytest.fixture
+def digested(monkeypatch: pytest.MonkeyPatch) -> list[str]:
+    """Record the keys of the articles digested (decoded and hashed) from their rows."""
+    from feedsvc.export import article_digests
+
+    keys: list[str] = []
+    real = article_digests.article
+
+    def counted(record, seq, section_seq, site_title):  # type: ignore[no-untyped-def]
+        keys.append(record.key)
+        return real(record, seq, section_seq, site_title)
+
+    monkeypatch.setattr(article_digests, "article", counted)
+    return keys
+
+
+@pytest.fixture
 def catalog(database: Path) -> Iterator[Catalog]:
     """Return an open, writable catalog."""
     opened = open_catalog(database, create=True)

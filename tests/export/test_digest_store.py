@@ -18,20 +18,6 @@ from tests.conftest import T0, run_ingest, write_article
 from tests.export.test_incremental import contents
 
 
-@pytest.fixture
-def digested(monkeypatch: pytest.MonkeyPatch) -> list[str]:
-    """Record the keys of the articles digested (decoded and hashed) from their rows."""
-    keys: list[str] = []
-    real = article_digests.article
-
-    def counted(record, seq, section_seq, site_title):  # type: ignore[no-untyped-def]
-        keys.append(record.key)
-        return real(record, seq, section_seq, site_title)
-
-    monkeypatch.setattr(article_digests, "article", counted)
-    return keys
-
-
 def _new_process(monkeypatch: pytest.MonkeyPatch) -> None:
     """Forget what this process read, as a new `feedsvc build` starts."""
     monkeypatch.setattr(article_digests, "_LAST", ("", {}))
